@@ -1,0 +1,1 @@
+"""Moteforge backend package."""

@@ -1,0 +1,1 @@
+"""Moteforge firmware package."""

@@ -1,0 +1,1 @@
+"""Moteforge workers package."""
