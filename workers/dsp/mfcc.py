@@ -1,0 +1,99 @@
+"""MFCC block: mel-frequency cepstral coefficients of an audio window, for speech and keywords."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from workers.dsp import audio
+from workers.dsp.parameters import InvalidParameter, Parameter
+
+VERSION = 1
+
+PARAMETERS: tuple[Parameter, ...] = (
+    *audio.frame_parameters(),
+    Parameter("num_filters", "int", 32, "Number of triangular mel filters.", 2, 128),
+    Parameter(
+        "num_cepstral", "int", 13, "Number of cepstral coefficients kept (at most num_filters).", 1, 64
+    ),
+    Parameter("low_frequency", "float", 0.0, "Lowest band edge of the mel filters in Hz.", 0.0, 1e6),
+    Parameter(
+        "high_frequency", "float", 0.0, "Highest band edge in Hz; 0 means half the sampling rate.", 0.0, 1e6
+    ),
+    Parameter(
+        "pre_emphasis", "float", 0.98, "Pre-emphasis coefficient a in y[n] = x[n] - a x[n-1].", 0.0, 1.0
+    ),
+    Parameter("lifter", "int", 0, "Cepstral lifter L (0 = none): c_i *= 1 + L/2 sin(pi (i+1) / L).", 0, 200),
+    Parameter(
+        "normalization",
+        "select",
+        "none",
+        "Per-window cepstral normalization over frames: subtract the mean, or the mean and divide by stdev.",
+        options=("none", "mean", "mean_std"),
+    ),
+)
+
+
+@lru_cache(maxsize=32)
+def dct_matrix(num_cepstral: int, num_filters: int) -> np.ndarray:
+    """Orthonormal DCT-II rows: ``D[i, j] = s_i cos(pi i (2j + 1) / (2F))``, ``s_0 = sqrt(1/F)``, else ``sqrt(2/F)``."""
+    i = np.arange(num_cepstral, dtype=np.float64)[:, None]
+    j = np.arange(num_filters, dtype=np.float64)[None, :]
+    table = np.cos(np.pi * i * (2.0 * j + 1.0) / (2.0 * num_filters)) * np.sqrt(2.0 / num_filters)
+    table[0] *= np.sqrt(0.5)
+    table = table.astype(np.float32)
+    table.setflags(write=False)
+    return table
+
+
+@lru_cache(maxsize=32)
+def lifter_table(num_cepstral: int, lifter: int) -> np.ndarray:
+    """``1 + (L / 2) sin(pi (i + 1) / L)`` for ``i = 0 .. C-1`` (all ones when L is 0), float32."""
+    if lifter == 0:
+        table = np.ones(num_cepstral, dtype=np.float32)
+    else:
+        i = np.arange(1, num_cepstral + 1, dtype=np.float64)
+        table = (1.0 + lifter / 2.0 * np.sin(np.pi * i / lifter)).astype(np.float32)
+    table.setflags(write=False)
+    return table
+
+
+def _geometry(frames: int, frequency_hz: float, params: dict[str, Any]) -> audio.FrameGeometry:
+    if params["num_cepstral"] > params["num_filters"]:
+        raise InvalidParameter("num_cepstral", "must not exceed num_filters")
+    audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
+    return audio.frame_geometry(
+        frames, frequency_hz, params["frame_length"], params["frame_stride"], params["fft_length"]
+    )
+
+
+def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int, int]:
+    """``(frame count, num_cepstral)``: time along rows, coefficients along columns."""
+    return (_geometry(frames, frequency_hz, params).count, params["num_cepstral"])
+
+
+def cepstra(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
+    """MFCC matrix float32 ``[frame count, num_cepstral]`` of a one-axis window."""
+    signal = audio.single_axis(window)
+    geometry = _geometry(signal.shape[0], frequency_hz, params)
+    low, high = audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
+    bank = audio.mel_filterbank(params["num_filters"], params["fft_length"], float(frequency_hz), low, high)
+    signal = audio.pre_emphasize(signal, params["pre_emphasis"])
+    power = audio.power_spectra(signal, geometry, params["window_type"])
+    log_energies = audio.to_db(audio.filterbank_energies(power, bank))
+    coefficients = log_energies @ dct_matrix(params["num_cepstral"], params["num_filters"]).T
+    if params["lifter"]:
+        coefficients *= lifter_table(params["num_cepstral"], params["lifter"])
+    if params["normalization"] != "none":
+        coefficients -= coefficients.mean(axis=0, dtype=np.float32)
+        if params["normalization"] == "mean_std":
+            spread = np.sqrt(np.mean(coefficients * coefficients, axis=0, dtype=np.float32))
+            coefficients /= np.maximum(spread, np.float32(1e-10))
+    return coefficients
+
+
+def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
+    """Flattened MFCC matrix, frame by frame: float32 ``[frame count * num_cepstral]``."""
+    return cepstra(window, frequency_hz, **params).reshape(-1)

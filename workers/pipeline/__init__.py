@@ -1,0 +1,1 @@
+"""Input pipeline: turning stored samples into fixed-size model inputs (resampling, windowing)."""
