@@ -189,3 +189,13 @@ def normalize_db(db: np.ndarray, noise_floor_db: float) -> np.ndarray:
     """``(max(dB, floor) - floor) / -floor``: 0 at or below the noise floor, 1 at 0 dB, unbounded above."""
     floor = np.float32(noise_floor_db)
     return (np.maximum(db, floor) - floor) / -floor
+
+
+def mel_setup(samples: int, frequency_hz: float, params: dict) -> tuple[FrameGeometry, np.ndarray]:
+    """Frame geometry and mel filterbank of a mel block (mfcc, mfe), refusing inconsistent parameters."""
+    low, high = check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
+    geometry = frame_geometry(
+        samples, frequency_hz, params["frame_length"], params["frame_stride"], params["fft_length"]
+    )
+    bank = mel_filterbank(params["num_filters"], params["fft_length"], float(frequency_hz), low, high)
+    return geometry, bank

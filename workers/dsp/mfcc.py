@@ -60,26 +60,23 @@ def lifter_table(num_cepstral: int, lifter: int) -> np.ndarray:
     return table
 
 
-def _geometry(frames: int, frequency_hz: float, params: dict[str, Any]) -> audio.FrameGeometry:
+def _setup(
+    samples: int, frequency_hz: float, params: dict[str, Any]
+) -> tuple[audio.FrameGeometry, np.ndarray]:
     if params["num_cepstral"] > params["num_filters"]:
         raise InvalidParameter("num_cepstral", "must not exceed num_filters")
-    audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
-    return audio.frame_geometry(
-        frames, frequency_hz, params["frame_length"], params["frame_stride"], params["fft_length"]
-    )
+    return audio.mel_setup(samples, frequency_hz, params)
 
 
 def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int, int]:
     """``(frame count, num_cepstral)``: time along rows, coefficients along columns."""
-    return (_geometry(frames, frequency_hz, params).count, params["num_cepstral"])
+    return (_setup(frames, frequency_hz, params)[0].count, params["num_cepstral"])
 
 
 def cepstra(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
     """MFCC matrix float32 ``[frame count, num_cepstral]`` of a one-axis window."""
     signal = audio.single_axis(window)
-    geometry = _geometry(signal.shape[0], frequency_hz, params)
-    low, high = audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
-    bank = audio.mel_filterbank(params["num_filters"], params["fft_length"], float(frequency_hz), low, high)
+    geometry, bank = _setup(signal.shape[0], frequency_hz, params)
     signal = audio.pre_emphasize(signal, params["pre_emphasis"])
     power = audio.power_spectra(signal, geometry, params["window_type"])
     log_energies = audio.to_db(audio.filterbank_energies(power, bank))

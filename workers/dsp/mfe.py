@@ -34,21 +34,13 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int, int]:
     """``(frame count, num_filters)``."""
-    audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
-    geometry = audio.frame_geometry(
-        frames, frequency_hz, params["frame_length"], params["frame_stride"], params["fft_length"]
-    )
-    return (geometry.count, params["num_filters"])
+    return (audio.mel_setup(frames, frequency_hz, params)[0].count, params["num_filters"])
 
 
 def log_energies(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
     """Mel energies in dB, before the noise-floor normalization: float32 ``[frame count, num_filters]``."""
     signal = audio.single_axis(window)
-    low, high = audio.check_band(params["low_frequency"], params["high_frequency"], frequency_hz)
-    geometry = audio.frame_geometry(
-        signal.shape[0], frequency_hz, params["frame_length"], params["frame_stride"], params["fft_length"]
-    )
-    bank = audio.mel_filterbank(params["num_filters"], params["fft_length"], float(frequency_hz), low, high)
+    geometry, bank = audio.mel_setup(signal.shape[0], frequency_hz, params)
     signal = audio.pre_emphasize(signal, params["pre_emphasis"])
     power = audio.power_spectra(signal, geometry, params["window_type"])
     return audio.to_db(audio.filterbank_energies(power, bank))
