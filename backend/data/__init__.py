@@ -1,0 +1,1 @@
+"""Data domain: uploaded samples, their storage and the file formats they arrive in."""
