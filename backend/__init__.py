@@ -1,1 +1,3 @@
-"""Moteforge backend package."""
+"""Moteforge backend: the FastAPI studio, one package per domain."""
+
+__version__ = "0.1.0"

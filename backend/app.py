@@ -1,0 +1,137 @@
+"""The FastAPI application: routers of every domain, error mapping, static assets, background reaper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+
+from backend import __version__
+from backend.core.config import get_settings
+from backend.core.csrf import CSRFMiddleware
+from backend.core.db import session_scope
+from backend.core.errors import DomainError, NotAuthenticated
+from backend.core.templates import FRONTEND, render
+
+log = logging.getLogger(__name__)
+
+ROUTERS = [
+    "backend.auth.routes",
+    "backend.auth.views",
+    "backend.orgs.routes",
+    "backend.projects.routes",
+    "backend.projects.views",
+    "backend.jobs.routes",
+    "backend.jobs.views",
+]
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, details: object = None
+) -> Response:
+    if _wants_json(request) or request.headers.get("hx-request"):
+        if request.headers.get("hx-request") and not request.url.path.startswith("/api"):
+            return render(request, "_error_inline.html", {"message": message}, status_code=status)
+        return JSONResponse(
+            {"error": {"code": code, "message": message, "details": details}}, status_code=status
+        )
+    if status == 401:
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+async def _reaper(interval: float) -> None:
+    from backend.jobs.service import reap_stale
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(_reap_once, reap_stale)
+        except Exception:
+            log.exception("job reaper failed")
+
+
+def _reap_once(reap_stale) -> None:  # type: ignore[no-untyped-def]
+    with session_scope() as s:
+        reap_stale(s)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    task = asyncio.create_task(_reaper(settings.reaper_interval_s))
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Moteforge",
+        version=__version__,
+        description="TinyML studio API: projects, data, impulses, training, deployment and jobs.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(CSRFMiddleware, secure=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static")
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+            return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return error_response(request, 422, "validation_error", message, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(request, exc.status_code, code, str(exc.detail))
+
+    import importlib
+
+    for module in ROUTERS + list(_extra_routers()):
+        app.include_router(importlib.import_module(module).router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _extra_routers() -> list[str]:
+    """Routers of domains that register themselves (kept in one list in backend.domains)."""
+    from backend.domains import DOMAIN_ROUTERS
+
+    return DOMAIN_ROUTERS

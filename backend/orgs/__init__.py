@@ -1,0 +1,1 @@
+"""Organizations: teams that own projects together."""

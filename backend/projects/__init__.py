@@ -1,0 +1,1 @@
+"""Projects, their members, invites, API keys and the permission matrix."""
