@@ -1,0 +1,1 @@
+"""Fixtures, factories and helper job types for the test suite."""
