@@ -21,6 +21,12 @@ DEMO_SEEDERS: list[Callable[[Session, Project], None]] = []
 
 
 def seed_demo(session: Session) -> Project:
+    import importlib
+
+    from backend.domains import DEMO_MODULES
+
+    for module in DEMO_MODULES:
+        importlib.import_module(module)
     user = auth.get_by_email(session, DEMO_EMAIL) or auth.create_user(
         session, DEMO_EMAIL, DEMO_PASSWORD, "Demo user"
     )

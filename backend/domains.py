@@ -1,6 +1,19 @@
-"""Routers and job handlers of the product domains (data, impulses, training, deploy), in one list each."""
+"""The product domains (data, impulses, training, deploy) register themselves here, one list per kind.
 
+Each list is edited by adding one line per module; the foundation imports them in order.
+"""
+
+# Modules whose SQLAlchemy models belong in the metadata (Alembic, tests).
+MODEL_MODULES: list[str] = []
+
+# Modules with an APIRouter named `router` (JSON routes and pages).
 DOMAIN_ROUTERS: list[str] = []
+
+# Modules with @job_handler registrations.
+JOB_MODULES: list[str] = []
 
 # Modules that add commands to the `moteforge` CLI (they import backend.cli.main.app).
 CLI_MODULES: list[str] = []
+
+# Modules that register demo seeders (append to backend.demo.DEMO_SEEDERS on import).
+DEMO_MODULES: list[str] = []

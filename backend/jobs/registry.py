@@ -32,8 +32,9 @@ def load_handlers() -> None:
     if _loaded:
         return
     from backend.core.config import get_settings
+    from backend.domains import JOB_MODULES
 
-    for module in [*HANDLER_MODULES, *get_settings().extra_job_modules]:
+    for module in [*HANDLER_MODULES, *JOB_MODULES, *get_settings().extra_job_modules]:
         importlib.import_module(module)
     _loaded = True
 
