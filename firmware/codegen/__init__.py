@@ -1,0 +1,1 @@
+"""Lowering validated models to kernel calls and rendering them as C sources."""

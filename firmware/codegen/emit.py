@@ -1,0 +1,109 @@
+"""Rendering the lowered, planned model as model.c / model.h from the templates beside this file.
+
+Output is deterministic byte for byte: no timestamps, no dict-order or float-format surprises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from string import Template
+
+from firmware.codegen.lower import ConstArray, Layer, LoweredModel
+from firmware.codegen.quantization import c_float
+from firmware.planner import ArenaPlan
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_VALUES_PER_LINE = 16
+
+
+def moteforge_version() -> str:
+    try:
+        return version("moteforge")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _const_array(c: ConstArray) -> str:
+    align = 4 if c.ctype == "int8_t" else 8
+    lines = []
+    for i in range(0, len(c.values), _VALUES_PER_LINE):
+        lines.append("    " + ", ".join(str(v) for v in c.values[i : i + _VALUES_PER_LINE]) + ",")
+    body = "\n".join(lines) if lines else "    0"
+    return f"static const {c.ctype} {c.name}[{max(len(c.values), 1)}] MF_ALIGN({align}) = {{\n{body}\n}};"
+
+
+def _pointer(plan: ArenaPlan, tensor: int) -> str:
+    kind, offset = plan.location(tensor)
+    if kind == "input":
+        return "input"
+    if kind == "output":
+        return "output"
+    return f"(arena + {offset})"
+
+
+def _layer_call(layer: Layer, plan: ArenaPlan, sizes: dict[int, int]) -> str:
+    head = f"    /* {layer.comment} */\n"
+    if layer.kernel is None:
+        src, dst = plan.tensor_buffer[layer.inputs[0]], plan.tensor_buffer[layer.output]
+        if src == dst:
+            return head
+        # The caller's input and output cannot alias each other: copy.
+        return (
+            head + "    {\n        int32_t i;\n"
+            f"        for (i = 0; i < {sizes[layer.output]}; ++i) {{\n"
+            f"            {_pointer(plan, layer.output)}[i] = {_pointer(plan, layer.inputs[0])}[i];\n"
+            "        }\n    }\n"
+        )
+    mapping = {f"t{t}": _pointer(plan, t) for t in (*layer.inputs, layer.output)}
+    call = Template(layer.call).substitute(mapping)
+    statement = f"    {call}\n" if call.startswith("{") else f"    st = {call};\n"
+    return head + statement + "    if (st != MF_OK) {\n        return (int)st;\n    }\n"
+
+
+def emit_sources(
+    lowered: LoweredModel, plan: ArenaPlan, *, tflite_sha256: str, prefix: str
+) -> dict[str, str]:
+    """The generated files by name: ``<prefix>model.c`` and ``<prefix>model.h``."""
+    tensors = lowered.tensors
+    sizes = {t.index: t.size for t in tensors}
+    consts, params, body = [], [], []
+    weight_bytes = 0
+    for layer in lowered.layers:
+        for c in layer.consts:
+            consts.append(_const_array(c))
+            weight_bytes += len(c.values) * (1 if c.ctype == "int8_t" else 4)
+        params.extend(layer.statics)
+        body.append(_layer_call(layer, plan, sizes))
+    x, y = tensors[lowered.input_tensor], tensors[lowered.output_tensor]
+    assert x.quantization is not None and y.quantization is not None
+    header_name = f"{prefix}model.h"
+    fields = {
+        "version": moteforge_version(),
+        "sha256": tflite_sha256,
+        "prefix": prefix,
+        "PREFIX": prefix.upper(),
+        "guard": f"{prefix.upper()}MODEL_H",
+        "header": header_name,
+        "input_size": x.size,
+        "output_size": y.size,
+        "input_scale": c_float(x.quantization.scale[0]),
+        "input_zero_point": x.quantization.zero_point[0],
+        "output_scale": c_float(y.quantization.scale[0]),
+        "output_zero_point": y.quantization.zero_point[0],
+        "arena_size": plan.arena_size,
+        "arena_alloc": max(plan.arena_size, 4),
+        "layer_count": len(lowered.layers),
+        "weight_bytes": weight_bytes,
+        "constants": "\n\n".join(consts) if consts else "/* no constants */",
+        "params": "\n".join(params) if params else "/* no parameters */",
+        "body": "\n".join(body).rstrip("\n"),
+    }
+    header = Template((_TEMPLATES / "model.h.tmpl").read_text()).substitute(fields)
+    source = Template((_TEMPLATES / "model.c.tmpl").read_text()).substitute(fields)
+    return {header_name: header, f"{prefix}model.c": source}
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

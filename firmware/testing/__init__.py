@@ -1,0 +1,1 @@
+"""Test support shipped with the compiler: random Keras models and the TFLM/LiteRT oracles."""
