@@ -49,6 +49,13 @@ class MemberResult:
     sha256: str | None = None
 
 
+@dataclass(slots=True)
+class _Budget:
+    """Uncompressed bytes still allowed for the rest of the archive, counted as they are produced."""
+
+    left: int
+
+
 @dataclass(frozen=True, slots=True)
 class _LabelEntry:
     category: Category | None
@@ -81,7 +88,7 @@ def parse_zip(
         members = [info for info in zf.infolist() if not _skipped(info)]
         _check_archive(name, members, limits)
         labels, results = _read_labels(name, zf, members, limits)
-        budget = [limits.max_zip_total_bytes]  # bytes still allowed across all members, counted as read
+        budget = _Budget(limits.max_zip_total_bytes)
         for index, info in enumerate(members):
             if posixpath.basename(info.filename) == LABELS_FILE:
                 continue
@@ -132,9 +139,7 @@ def _unsafe(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _extract(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: list[int], limits: Limits
-) -> str:
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: _Budget, limits: Limits) -> str:
     """Copy a member to `dest`, counting the bytes actually produced; returns their sha256.
 
     Header sizes can lie, so the copy stops as soon as the real output passes the declared size, the
@@ -154,14 +159,14 @@ def _extract(
                 raise InvalidUpload(info.filename, "member unpacks to more data than its header declares")
             if written > ratio_cap:
                 raise InvalidUpload(info.filename, _ratio_reason(written, info.compress_size, limits))
-            if written > budget[0]:
+            if written > budget.left:
                 raise InvalidUpload(
                     info.filename,
                     f"the archive unpacks to more than the {describe_bytes(limits.max_zip_total_bytes)} limit",
                 )
             digest.update(chunk)
             out.write(chunk)
-    budget[0] -= written
+    budget.left -= written
     return digest.hexdigest()
 
 
@@ -182,7 +187,7 @@ def _parse_member(
     index: int,
     scratch: Path,
     labels: dict[str, _LabelEntry],
-    budget: list[int],
+    budget: _Budget,
     hmac_key: bytes | None,
     csv_mapping: CsvMapping | None,
     limits: Limits,
@@ -194,7 +199,7 @@ def _parse_member(
     if reason is not None:
         return MemberResult(member, [], InvalidUpload(member, reason), category)
     # A fixed scratch name, never the member's own path, so nothing in the archive chooses where we write.
-    dest = scratch / f"member-{index}{extension_of(member)}"
+    dest = scratch / f"member-{index}"
     try:
         sha256 = _extract(zf, info, dest, budget, limits)
         samples = parse_file(
@@ -231,21 +236,18 @@ def _read_labels(
         if _unsafe(info) or info.file_size > min(limits.max_file_bytes, 64 * 1024 * 1024):
             raise ValueError("the file is unsafe or too large to read")
         doc = json.loads(zf.read(info))
-        entries = {
-            posixpath.join(base, str(f["path"]).lstrip("/")) if base else str(f["path"]).lstrip("/"): _entry(
-                f
-            )
-            for f in doc["files"]
-        }
+        entries = {posixpath.join(base, _relative(f["path"])): _entry(f) for f in doc["files"]}
     except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
-        error = InvalidUpload(
-            info.filename, f"not a valid info.labels file ({exc}); labels come from file names"
-        )
+        error = InvalidUpload(info.filename, f"not a valid info.labels file ({exc}); it was ignored")
         return {}, [MemberResult(info.filename, [], error)]
     if doc.get("version") not in (None, 1):
         error = InvalidUpload(info.filename, f"unsupported info.labels version {doc.get('version')!r}")
         return {}, [MemberResult(info.filename, [], error)]
     return entries, []
+
+
+def _relative(path: object) -> str:
+    return str(path).replace("\\", "/").lstrip("/")
 
 
 def _entry(item: dict[str, Any]) -> _LabelEntry:
