@@ -84,9 +84,12 @@ def cepstra(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarra
     if params["lifter"]:
         coefficients *= lifter_table(params["num_cepstral"], params["lifter"])
     if params["normalization"] != "none":
-        coefficients -= coefficients.mean(axis=0, dtype=np.float32)
+        # Sums in float64 make the mean of a constant column exact (so silence normalizes to exact
+        # zeros) and leave summation order without effect, which C mirrors with double accumulators.
+        coefficients -= coefficients.mean(axis=0, dtype=np.float64).astype(np.float32)
         if params["normalization"] == "mean_std":
-            spread = np.sqrt(np.mean(coefficients * coefficients, axis=0, dtype=np.float32))
+            wide = coefficients.astype(np.float64)
+            spread = np.sqrt(np.mean(wide * wide, axis=0)).astype(np.float32)
             coefficients /= np.maximum(spread, np.float32(1e-10))
     return coefficients
 

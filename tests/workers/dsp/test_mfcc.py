@@ -13,9 +13,9 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
-from dsp_signals import noise, sine, speech_like
 
 import workers.dsp as dsp
+from tests.workers.dsp.dsp_signals import noise, sine, speech_like
 from workers.dsp import mfcc, mfe
 
 RATE = 16000

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats
-from dsp_signals import noise, sine, square
 
 import workers.dsp as dsp
+from tests.workers.dsp.dsp_signals import noise, sine, square
 
 
 def features(block_id: str, window: np.ndarray, rate: float = 62.5, **params: object) -> np.ndarray:

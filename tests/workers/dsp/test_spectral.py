@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.signal
-from dsp_signals import noise, sine
 
 import workers.dsp as dsp
+from tests.workers.dsp.dsp_signals import noise, sine
 from workers.dsp import spectral
 
 

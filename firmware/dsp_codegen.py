@@ -1,0 +1,285 @@
+"""Emit a processing block as C: its float32 tables and parameter struct for firmware/runtime/dsp.
+
+The tables come from the very functions the Python blocks use (workers.dsp), so C and Python multiply
+by identical float32 coefficients. Output is deterministic byte for byte for the same inputs.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from string import Template
+from typing import Any
+
+import numpy as np
+
+import workers.dsp as dsp
+from workers.dsp import audio, mfcc, spectral
+
+C_BLOCKS = ("raw", "flatten", "spectral", "spectrogram", "mfe", "mfcc")
+
+_HEADER = Template("""\
+$banner
+#ifndef ${guard}
+#define ${guard}
+
+#include "mf_dsp.h"
+
+#define ${upper}_INPUT_FLOATS ${input_floats}   /* ${input_shape} */
+#define ${upper}_OUTPUT_FLOATS ${output_floats}  /* ${output_shape} */
+#define ${upper}_SCRATCH_FLOATS ${scratch_floats}
+
+/* ${title} features of one window; scratch holds ${upper}_SCRATCH_FLOATS floats (NULL if 0). */
+mf_status ${prefix}_run(const float *input, float *scratch, float *output);
+
+#endif /* ${guard} */
+""")
+
+_SOURCE = Template("""\
+$banner
+#include "${prefix}.h"
+
+$tables
+mf_status ${prefix}_run(const float *input, float *scratch, float *output)
+{
+$body
+}
+""")
+
+
+class UnsupportedBlock(ValueError):
+    """The block has no C implementation."""
+
+
+@dataclass(frozen=True)
+class GeneratedBlock:
+    """A block's generated header (``<prefix>.h``) and source (``<prefix>.c``) and its buffer sizes."""
+
+    header: str
+    source: str
+    input_floats: int
+    output_floats: int
+    scratch_floats: int
+
+
+def _float_literal(value: float) -> str:
+    # Nine significant digits round-trip every float32 exactly.
+    return f"{float(value):.9e}f"
+
+
+def _table(ctype: str, name: str, values: Sequence[Any] | np.ndarray, comment: str) -> str:
+    flat = np.asarray(values).reshape(-1)
+    if ctype == "float":
+        items = [_float_literal(v) for v in flat.astype(np.float32)]
+        per_line = 5
+    else:
+        items = [str(int(v)) for v in flat]
+        per_line = 16
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    body = ",\n    ".join(lines)
+    return f"/* {comment} */\nstatic const {ctype} {name}[{len(items)}] = {{\n    {body}\n}};\n"
+
+
+def fft_tables(fft_length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``cos(2 pi k / N)`` and ``sin(2 pi k / N)`` for ``k < N/2``, computed in float64, stored float32."""
+    angle = 2.0 * np.pi * np.arange(fft_length // 2, dtype=np.float64) / fft_length
+    return np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
+
+
+def sparse_filterbank(bank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each triangle as (first non-zero bin, bin count, weights); the weights concatenated."""
+    first, count, weights = [], [], []
+    for row in bank:
+        nonzero = np.flatnonzero(row)
+        first.append(int(nonzero[0]))
+        count.append(int(nonzero[-1] - nonzero[0] + 1))
+        weights.append(row[nonzero[0] : nonzero[-1] + 1])
+    return np.array(first), np.array(count), np.concatenate(weights).astype(np.float32)
+
+
+def _fft_plan(prefix: str, fft_length: int, tables: list[str]) -> str:
+    cos_table, sin_table = fft_tables(fft_length)
+    tables.append(
+        _table("float", f"{prefix}_fft_cos", cos_table, f"cos(2 pi k / {fft_length}), k < {fft_length // 2}")
+    )
+    tables.append(
+        _table("float", f"{prefix}_fft_sin", sin_table, f"sin(2 pi k / {fft_length}), k < {fft_length // 2}")
+    )
+    return f"{{{fft_length}, {prefix}_fft_cos, {prefix}_fft_sin}}"
+
+
+def _flatten_body(prefix: str, params: dict[str, Any], tables: list[str]) -> tuple[str, int]:
+    bits = sum(
+        1 << i
+        for i, name in enumerate(("average", "minimum", "maximum", "rms", "stdev", "skewness", "kurtosis"))
+        if params[name]
+    )
+    tables.append(
+        f"static const mf_dsp_flatten_params {prefix}_params = {{{_float_literal(params['scale_axes'])}, 0x{bits:02X}}};\n"
+    )
+    return f"mf_dsp_flatten(&{prefix}_params, FRAMES, AXES, input, output)", 0
+
+
+def _spectral_body(
+    prefix: str, params: dict[str, Any], frames: int, rate: float, tables: list[str]
+) -> tuple[str, int]:
+    n = params["fft_length"]
+    sos_name, sections = "0", 0
+    if params["filter_type"] != "none":
+        sos = spectral.filter_sections(
+            params["filter_type"], params["filter_order"], float(params["filter_cutoff"]), float(rate)
+        )
+        sections = sos.shape[0]
+        sos_name = f"{prefix}_sos"
+        tables.append(
+            _table(
+                "float",
+                sos_name,
+                sos,
+                f"Butterworth {params['filter_type']}-pass, order {params['filter_order']}, "
+                f"{params['filter_cutoff']:g} Hz at {rate:g} Hz: {sections} sections b0 b1 b2 a0 a1 a2",
+            )
+        )
+    plan = _fft_plan(prefix, n, tables)
+    tables.append(
+        f"static const mf_dsp_spectral_params {prefix}_params = {{\n"
+        f"    {_float_literal(params['scale_axes'])}, {sos_name}, {sections}, {plan},\n"
+        f"    {int(params['fft_overlap'])}, {int(params['power_scale'] == 'log')}, {params['peaks_count']}, "
+        f"{_float_literal(rate)}}};\n"
+    )
+    scratch = frames + n + (n // 2 + 1) + 2 * (n // 2)
+    return f"mf_dsp_spectral(&{prefix}_params, FRAMES, AXES, input, scratch, output)", scratch
+
+
+def _audio_body(
+    prefix: str, block_id: str, params: dict[str, Any], frames: int, rate: float, tables: list[str]
+) -> tuple[str, int]:
+    n = params["fft_length"]
+    geometry = audio.frame_geometry(frames, rate, params["frame_length"], params["frame_stride"], n)
+    window = "0"
+    if params["window_type"] != "none":
+        window = f"{prefix}_window"
+        tables.append(
+            _table(
+                "float",
+                window,
+                audio.window_table(params["window_type"], geometry.length),
+                f"periodic {params['window_type']}, {geometry.length} samples",
+            )
+        )
+    plan = _fft_plan(prefix, n, tables)
+    filters = ("0", "0", "0")
+    num_filters = num_cepstral = 0
+    dct = lifter = "0"
+    normalization = 0
+    if block_id in ("mfe", "mfcc"):
+        _, bank = audio.mel_setup(frames, rate, params)
+        first, count, weights = sparse_filterbank(bank)
+        num_filters = bank.shape[0]
+        low, high = audio.check_band(params["low_frequency"], params["high_frequency"], rate)
+        what = f"{num_filters} HTK mel filters {low:g}-{high:g} Hz over {n // 2 + 1} bins"
+        tables.append(_table("int16_t", f"{prefix}_filter_first", first, f"{what}: first bin"))
+        tables.append(_table("int16_t", f"{prefix}_filter_count", count, f"{what}: bin count"))
+        tables.append(_table("float", f"{prefix}_filter_weights", weights, f"{what}: weights"))
+        filters = (f"{prefix}_filter_first", f"{prefix}_filter_count", f"{prefix}_filter_weights")
+    if block_id == "mfcc":
+        num_cepstral = params["num_cepstral"]
+        dct = f"{prefix}_dct"
+        tables.append(
+            _table(
+                "float",
+                dct,
+                mfcc.dct_matrix(num_cepstral, num_filters),
+                f"orthonormal DCT-II, {num_cepstral} x {num_filters}",
+            )
+        )
+        if params["lifter"]:
+            lifter = f"{prefix}_lifter"
+            tables.append(
+                _table(
+                    "float",
+                    lifter,
+                    mfcc.lifter_table(num_cepstral, params["lifter"]),
+                    f"lifter L = {params['lifter']}",
+                )
+            )
+        normalization = ("none", "mean", "mean_std").index(params["normalization"])
+    floor = params.get("noise_floor_db", -1.0)
+    tables.append(
+        f"static const mf_dsp_audio_params {prefix}_params = {{\n"
+        f"    {geometry.length}, {geometry.stride}, {window}, {_float_literal(params.get('pre_emphasis', 0.0))},\n"
+        f"    {plan}, {_float_literal(floor)},\n"
+        f"    {num_filters}, {filters[0]}, {filters[1]}, {filters[2]},\n"
+        f"    {num_cepstral}, {dct}, {lifter}, {normalization}}};\n"
+    )
+    scratch = n + (n // 2 + 1) + num_filters
+    return f"mf_dsp_{block_id}(&{prefix}_params, FRAMES, input, scratch, output)", scratch
+
+
+def emit_block(
+    block_id: str,
+    params: Mapping[str, Any],
+    *,
+    input_shape: tuple[int, int],
+    frequency_hz: float,
+    prefix: str = "mf_block",
+) -> GeneratedBlock:
+    """Generate ``<prefix>.h`` and ``<prefix>.c`` computing ``block_id`` on windows of ``input_shape``
+    (``[frames, axes]``) at ``frequency_hz``; the function is ``<prefix>_run(input, scratch, output)``."""
+    if block_id not in C_BLOCKS:
+        raise UnsupportedBlock(
+            f"block '{block_id}' has no C implementation (available: {', '.join(C_BLOCKS)})"
+        )
+    if not prefix.isidentifier():
+        raise ValueError(f"prefix '{prefix}' is not a C identifier")
+    block = dsp.get_block(block_id)
+    checked = dsp.validate_params(block_id, params)
+    frames, axes = input_shape
+    output_shape = block.feature_shape(frames, axes, frequency_hz, **checked)
+    output_floats = int(np.prod(output_shape))
+    rate = float(frequency_hz)
+    tables: list[str] = []
+    if block_id == "raw":
+        call, scratch = f"mf_dsp_raw({_float_literal(checked['scale_axes'])}, FRAMES, AXES, input, output)", 0
+    elif block_id == "flatten":
+        call, scratch = _flatten_body(prefix, checked, tables)
+    elif block_id == "spectral":
+        call, scratch = _spectral_body(prefix, checked, frames, rate, tables)
+    else:
+        if axes != 1:
+            raise dsp.InvalidInput(f"audio blocks take one axis, got {axes}")
+        call, scratch = _audio_body(prefix, block_id, checked, frames, rate, tables)
+    version = importlib.metadata.version("moteforge")
+    described = json.dumps(checked, sort_keys=True)
+    banner = (
+        f"/* Generated by Moteforge {version} firmware/dsp_codegen.py: block {block_id} v{block.version},\n"
+        f" * input [{frames}, {axes}] at {rate:g} Hz, output {list(output_shape)}.\n"
+        f" * Parameters: {described} */"
+    )
+    upper = prefix.upper()
+    substitutions = {
+        "banner": banner,
+        "guard": f"{upper}_H",
+        "upper": upper,
+        "prefix": prefix,
+        "title": block.title,
+        "input_floats": frames * axes,
+        "input_shape": f"[{frames}, {axes}] frames x axes",
+        "output_floats": output_floats,
+        "output_shape": " x ".join(str(d) for d in output_shape),
+        "scratch_floats": scratch,
+    }
+    call = call.replace("FRAMES", str(frames)).replace("AXES", str(axes))
+    body = f"    /* {block.title}: [{frames}, {axes}] -> {list(output_shape)} */\n"
+    if scratch == 0:
+        body += "    (void)scratch;\n"
+    body += f"    return {call};"
+    return GeneratedBlock(
+        header=_HEADER.substitute(substitutions),
+        source=_SOURCE.substitute(substitutions, tables="\n".join(tables), body=body),
+        input_floats=frames * axes,
+        output_floats=output_floats,
+        scratch_floats=scratch,
+    )

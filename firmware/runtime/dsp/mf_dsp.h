@@ -1,0 +1,102 @@
+/* Moteforge runtime DSP: the processing blocks of workers/dsp in C99, float32, no allocation.
+ * Every table (windows, FFT twiddles, mel filters, DCT, filter sections) is emitted ahead of time by
+ * firmware/dsp_codegen.py from the same float32 values the Python blocks use; docs/dsp.md holds the math.
+ * Buffers are caller-provided: each block with working memory has a *_scratch_size() in floats. */
+#ifndef MF_DSP_H
+#define MF_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mf_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Real FFT of a power-of-two length n >= 4, from tables cos(2 pi k / n) and sin(2 pi k / n), k < n/2. */
+typedef struct {
+    int32_t n;                /* transform length, a power of two >= 4 */
+    const float *cos_table;   /* n / 2 entries */
+    const float *sin_table;   /* n / 2 entries */
+} mf_dsp_rfft_plan;
+
+/* Power spectrum |X[k]|^2 for k = 0 .. n/2 of the n real values in buf (overwritten). power: n/2 + 1. */
+mf_status mf_dsp_rfft_power(const mf_dsp_rfft_plan *plan, float *buf, float *power);
+
+/* raw: output[i] = input[i] * scale for frames * axes values (frame-major). */
+mf_status mf_dsp_raw(float scale, int32_t frames, int32_t axes, const float *input, float *output);
+
+/* flatten: bits of mf_dsp_flatten_params.statistics select, in this order, the per-axis statistics. */
+#define MF_DSP_FLATTEN_AVERAGE 0x01
+#define MF_DSP_FLATTEN_MINIMUM 0x02
+#define MF_DSP_FLATTEN_MAXIMUM 0x04
+#define MF_DSP_FLATTEN_RMS 0x08
+#define MF_DSP_FLATTEN_STDEV 0x10
+#define MF_DSP_FLATTEN_SKEWNESS 0x20
+#define MF_DSP_FLATTEN_KURTOSIS 0x40
+
+typedef struct {
+    float scale;        /* multiplies every input value */
+    int32_t statistics; /* non-empty OR of MF_DSP_FLATTEN_* */
+} mf_dsp_flatten_params;
+
+/* Selected statistics per axis, axis-major; moments in double (docs/dsp.md section 4). */
+mf_status mf_dsp_flatten(const mf_dsp_flatten_params *params, int32_t frames, int32_t axes, const float *input,
+                         float *output);
+
+/* spectral: filter, RMS, peaks and FFT power per axis (docs/dsp.md section 5). */
+typedef struct {
+    float scale;          /* multiplies every input value */
+    const float *sos;     /* num_sections rows of b0 b1 b2 a0 a1 a2 (a0 = 1), or NULL: no filter */
+    int32_t num_sections; /* >= 0 */
+    mf_dsp_rfft_plan fft; /* segment length N */
+    int32_t overlap;      /* 1: segments start every N/2 samples; 0: every N */
+    int32_t log_scale;    /* 1: log10(max(P, 1e-10)); 0: P */
+    int32_t peaks_count;  /* 0 .. N/2 */
+    float frequency_hz;   /* sampling rate, for peak frequencies */
+} mf_dsp_spectral_params;
+
+size_t mf_dsp_spectral_scratch_size(int32_t frames, int32_t fft_length);
+mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, int32_t axes, const float *input,
+                          float *scratch, float *output);
+
+/* Framed audio blocks: spectrogram, mfe, mfcc (docs/dsp.md sections 6-9). One axis of samples in. */
+#define MF_DSP_NORMALIZE_NONE 0
+#define MF_DSP_NORMALIZE_MEAN 1
+#define MF_DSP_NORMALIZE_MEAN_STD 2
+
+typedef struct {
+    int32_t frame_length;         /* L samples per frame, 1 .. fft.n */
+    int32_t frame_stride;         /* H samples between frame starts, >= 1 */
+    const float *window;          /* L entries, or NULL for a rectangular window */
+    float pre_emphasis;           /* a in y[n] = x[n] - a x[n-1]; 0 for none (spectrogram: 0) */
+    mf_dsp_rfft_plan fft;         /* FFT length N */
+    float noise_floor_db;         /* < 0; spectrogram and mfe */
+    int32_t num_filters;          /* F mel filters (mfe, mfcc) */
+    const int16_t *filter_first;  /* F entries: first rfft bin with a non-zero weight */
+    const int16_t *filter_count;  /* F entries: number of consecutive bins weighted */
+    const float *filter_weights;  /* the weights, filter after filter */
+    int32_t num_cepstral;         /* C <= F (mfcc) */
+    const float *dct;             /* C x F orthonormal DCT-II rows (mfcc) */
+    const float *lifter;          /* C factors, or NULL for none (mfcc) */
+    int32_t normalization;        /* MF_DSP_NORMALIZE_* (mfcc) */
+} mf_dsp_audio_params;
+
+/* Frames in `samples` samples: 1 + (samples - L) / H, or 0 if samples < L. */
+int32_t mf_dsp_frame_count(const mf_dsp_audio_params *params, int32_t samples);
+size_t mf_dsp_audio_scratch_size(const mf_dsp_audio_params *params);
+
+/* Outputs are frame-major: [frames, N/2 + 1], [frames, F], [frames, C]. */
+mf_status mf_dsp_spectrogram(const mf_dsp_audio_params *params, int32_t samples, const float *input,
+                             float *scratch, float *output);
+mf_status mf_dsp_mfe(const mf_dsp_audio_params *params, int32_t samples, const float *input, float *scratch,
+                     float *output);
+mf_status mf_dsp_mfcc(const mf_dsp_audio_params *params, int32_t samples, const float *input, float *scratch,
+                      float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MF_DSP_H */
