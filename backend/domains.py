@@ -4,7 +4,9 @@ Each list is edited by adding one line per module; the foundation imports them i
 """
 
 # Modules whose SQLAlchemy models belong in the metadata (Alembic, tests).
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = [
+    "backend.training.models",
+]
 
 # Modules with an APIRouter named `router` (JSON routes and pages).
 DOMAIN_ROUTERS: list[str] = []

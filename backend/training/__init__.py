@@ -1,0 +1,1 @@
+"""Training, model testing and live classification in the studio."""
