@@ -16,6 +16,7 @@ from backend.core.deps import (
     UserPrincipal,
 )
 from backend.projects import repository, service
+from backend.projects.permissions import Role
 from backend.projects.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -41,7 +42,7 @@ ERRORS = {
 
 def _read(project, role) -> ProjectRead:  # type: ignore[no-untyped-def]
     out = ProjectRead.model_validate(project)
-    out.role = role
+    out.role = Role(role) if role else None
     return out
 
 
