@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -40,10 +42,11 @@ def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) ->
     return (params["height"], params["width"], 3 if params["color_depth"] == "rgb" else 1)
 
 
+Taps = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 @lru_cache(maxsize=64)
-def sample_taps(
-    source: int, start: float, span: float, target: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sample_taps(source: int, start: float, span: float, target: int) -> Taps:
     """Bilinear taps along one dimension: lower index, upper index, weight of the upper one (float32).
 
     Output pixel ``i`` samples the source at ``s = start + (i + 0.5) * span / target - 0.5``
@@ -53,41 +56,74 @@ def sample_taps(
     position = np.clip(position, 0.0, source - 1)
     lower = np.floor(position).astype(np.int64)
     upper = np.minimum(lower + 1, source - 1)
-    return lower, upper, (position - lower).astype(np.float32)
+    taps = (lower, upper, (position - lower).astype(np.float32))
+    for table in taps:
+        table.setflags(write=False)
+    return taps
 
 
-def _resample(
-    image: np.ndarray, top: float, left: float, span_h: float, span_w: float, h: int, w: int
-) -> np.ndarray:
-    rows0, rows1, wy = sample_taps(image.shape[0], top, span_h, h)
-    cols0, cols1, wx = sample_taps(image.shape[1], left, span_w, w)
-    wx = wx[None, :, None]
-    upper = image[rows0][:, cols0] * (1 - wx) + image[rows0][:, cols1] * wx
-    lower = image[rows1][:, cols0] * (1 - wx) + image[rows1][:, cols1] * wx
-    wy = wy[:, None, None]
-    return upper * (1 - wy) + lower * wy
+@dataclass(frozen=True)
+class ResizePlan:
+    """Where the resized picture lands in the output (``top``, ``left``, inner size) and its taps."""
+
+    top: int
+    left: int
+    inner_height: int
+    inner_width: int
+    rows: Taps
+    cols: Taps
+
+
+def resize_plan(source_h: int, source_w: int, width: int, height: int, mode: str) -> ResizePlan:
+    """Bilinear taps for ``mode``: squash, fit-short (centre crop) or fit-long (letterbox on black)."""
+    if mode == "squash":
+        return ResizePlan(
+            0,
+            0,
+            height,
+            width,
+            sample_taps(source_h, 0.0, source_h, height),
+            sample_taps(source_w, 0.0, source_w, width),
+        )
+    if mode == "fit-short":
+        # Sample the centred source region with the target's aspect ratio.
+        scale = max(width / source_w, height / source_h)
+        span_w, span_h = width / scale, height / scale
+        return ResizePlan(
+            0,
+            0,
+            height,
+            width,
+            sample_taps(source_h, (source_h - span_h) / 2, span_h, height),
+            sample_taps(source_w, (source_w - span_w) / 2, span_w, width),
+        )
+    scale = min(width / source_w, height / source_h)
+    inner_w = min(width, max(1, math.floor(source_w * scale + 0.5)))
+    inner_h = min(height, max(1, math.floor(source_h * scale + 0.5)))
+    return ResizePlan(
+        (height - inner_h) // 2,
+        (width - inner_w) // 2,
+        inner_h,
+        inner_w,
+        sample_taps(source_h, 0.0, source_h, inner_h),
+        sample_taps(source_w, 0.0, source_w, inner_w),
+    )
 
 
 def resize(image: np.ndarray, width: int, height: int, mode: str) -> np.ndarray:
     """Resize float32 ``[H, W, C]`` to ``[height, width, C]`` by bilinear sampling under ``mode``."""
-    source_h, source_w = image.shape[:2]
-    if mode == "squash":
-        return _resample(image, 0.0, 0.0, source_h, source_w, height, width)
-    if mode == "fit-short":
-        # Crop the centred source region with the target's aspect ratio, then squash it.
-        scale = max(width / source_w, height / source_h)
-        span_w, span_h = width / scale, height / scale
-        return _resample(
-            image, (source_h - span_h) / 2, (source_w - span_w) / 2, span_h, span_w, height, width
-        )
-    scale = min(width / source_w, height / source_h)
-    inner_w = min(width, max(1, int(np.floor(source_w * scale + 0.5))))
-    inner_h = min(height, max(1, int(np.floor(source_h * scale + 0.5))))
+    plan = resize_plan(image.shape[0], image.shape[1], width, height, mode)
+    rows0, rows1, wy = plan.rows
+    cols0, cols1, wx = plan.cols
+    wx = wx[None, :, None]
+    upper = image[rows0][:, cols0] * (1 - wx) + image[rows0][:, cols1] * wx
+    lower = image[rows1][:, cols0] * (1 - wx) + image[rows1][:, cols1] * wx
+    wy = wy[:, None, None]
+    inner = upper * (1 - wy) + lower * wy
+    if (plan.inner_height, plan.inner_width) == (height, width):
+        return inner
     canvas = np.zeros((height, width, image.shape[2]), dtype=np.float32)
-    top, left = (height - inner_h) // 2, (width - inner_w) // 2
-    canvas[top : top + inner_h, left : left + inner_w] = _resample(
-        image, 0.0, 0.0, source_h, source_w, inner_h, inner_w
-    )
+    canvas[plan.top : plan.top + plan.inner_height, plan.left : plan.left + plan.inner_width] = inner
     return canvas
 
 
@@ -105,7 +141,10 @@ def generate_features(window: np.ndarray, frequency_hz: float = 0.0, **params: A
         raise InvalidInput(f"image pixels must be uint8, got {image.dtype}")
     pixels = image.astype(np.float32) * np.float32(1.0 / 255.0)
     if params["color_depth"] == "grayscale" and pixels.shape[2] == 3:
-        pixels = (pixels @ _LUMA)[:, :, None]
+        # Written out term by term (not a matrix product) so C can repeat the exact float32 operations.
+        pixels = (pixels[:, :, 0] * _LUMA[0] + pixels[:, :, 1] * _LUMA[1] + pixels[:, :, 2] * _LUMA[2])[
+            :, :, None
+        ]
     elif params["color_depth"] == "rgb" and pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     resized = resize(pixels, params["width"], params["height"], params["resize_mode"])

@@ -95,6 +95,21 @@ mf_status mf_dsp_mfe(const mf_dsp_audio_params *params, int32_t samples, const f
 mf_status mf_dsp_mfcc(const mf_dsp_audio_params *params, int32_t samples, const float *input, float *scratch,
                       float *output);
 
+/* image: bilinear resize with precomputed taps, colour conversion, scaling to 0..1 (docs/dsp.md section 10). */
+typedef struct {
+    int32_t in_height, in_width, in_channels;    /* source image, channels 1 or 3, uint8 row-major HWC */
+    int32_t out_height, out_width, out_channels; /* output, channels 1 (grayscale) or 3 (RGB) */
+    int32_t top, left;                           /* where the resized picture starts; outside it is 0 */
+    int32_t inner_height, inner_width;           /* size of the resized picture, within the output */
+    const int32_t *row_lower, *row_upper;        /* inner_height source rows sampled per output row */
+    const float *row_weight;                     /* inner_height weights of the upper row */
+    const int32_t *col_lower, *col_upper;        /* inner_width source columns per output column */
+    const float *col_weight;                     /* inner_width weights of the upper column */
+} mf_dsp_image_params;
+
+/* Output [out_height, out_width, out_channels] floats in 0..1, row-major, channels last. */
+mf_status mf_dsp_image(const mf_dsp_image_params *params, const uint8_t *input, float *output);
+
 #ifdef __cplusplus
 }
 #endif

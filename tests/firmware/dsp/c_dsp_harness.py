@@ -19,20 +19,20 @@ RUNTIME_DSP = REPO / "firmware" / "runtime" / "dsp"
 RUNTIME_INCLUDE = REPO / "firmware" / "runtime" / "include"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 
-# Reads windows of MF_BLOCK_INPUT_FLOATS floats from stdin until it ends, writes each window's features
+# Reads windows of MF_BLOCK_INPUT_COUNT values (float, or uint8 for images) from stdin until it ends, writes each window's features
 # to stdout; a non-OK status becomes the exit code.
 _MAIN = """\
 #include <stdio.h>
 
 #include "mf_block.h"
 
-static float input[MF_BLOCK_INPUT_FLOATS];
+static MF_BLOCK_INPUT_TYPE input[MF_BLOCK_INPUT_COUNT];
 static float output[MF_BLOCK_OUTPUT_FLOATS];
 static float scratch[MF_BLOCK_SCRATCH_FLOATS + 1];
 
 int main(void)
 {
-    while (fread(input, sizeof(float), MF_BLOCK_INPUT_FLOATS, stdin) == MF_BLOCK_INPUT_FLOATS) {
+    while (fread(input, sizeof input[0], MF_BLOCK_INPUT_COUNT, stdin) == MF_BLOCK_INPUT_COUNT) {
         const mf_status status = mf_block_run(input, MF_BLOCK_SCRATCH_FLOATS ? scratch : 0, output);
         if (status != MF_OK) {
             return (int)status;
@@ -81,8 +81,9 @@ class CBlock:
         self.executable = executable
 
     def run(self, windows: np.ndarray) -> np.ndarray:
-        """Features of each window in ``[N, frames, axes]``: float32 ``[N, F]``."""
-        data = np.ascontiguousarray(windows, dtype=np.float32)
+        """Features of each window in ``[N, frames, axes]`` (``[N, H, W, C]`` uint8 images): float32 ``[N, F]``."""
+        dtype = np.uint8 if "uint8_t" in self.generated.header else np.float32
+        data = np.ascontiguousarray(windows, dtype=dtype)
         result = subprocess.run(
             [str(self.executable)], input=data.tobytes(), capture_output=True, check=False
         )

@@ -172,6 +172,33 @@ def test_generated_source_is_identical_for_identical_inputs() -> None:
     assert "block mfcc v1" in first.source
 
 
-def test_image_block_has_no_c_implementation_yet() -> None:
-    with pytest.raises(UnsupportedBlock, match="image"):
+IMAGE_CASES = {
+    "image_squash_rgb": {"width": 32, "height": 24},
+    "image_fit_short_gray": {
+        "width": 20,
+        "height": 20,
+        "resize_mode": "fit-short",
+        "color_depth": "grayscale",
+    },
+    "image_fit_long_rgb": {"width": 16, "height": 40, "resize_mode": "fit-long"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(IMAGE_CASES))
+def test_c_image_block_matches_python(runtime: tuple[Path, list[Path]], case: str) -> None:
+    pictures = np.random.default_rng(11).integers(0, 256, size=(3, 30, 45, 3), dtype=np.uint8)
+    # A smooth gradient as well as noise, so interpolation weights matter.
+    pictures[0] = (np.arange(45)[None, :, None] * 5 + np.arange(30)[:, None, None] * 2).astype(np.uint8)
+    check(runtime, case, "image", IMAGE_CASES[case], pictures, 0.0)
+
+
+def test_gray_pictures_become_rgb_in_c_as_in_python(runtime: tuple[Path, list[Path]]) -> None:
+    pictures = np.random.default_rng(12).integers(0, 256, size=(2, 17, 9, 1), dtype=np.uint8)
+    check(runtime, "image_gray_to_rgb", "image", {"width": 12, "height": 12}, pictures, 0.0)
+
+
+def test_blocks_without_c_implementation_or_with_wrong_input_rank_are_refused() -> None:
+    with pytest.raises(dsp.InvalidInput, match="cannot take input"):
         emit_block("image", {}, input_shape=(96, 96), frequency_hz=0)
+    with pytest.raises(UnsupportedBlock, match="no C implementation"):
+        emit_block("wavelet", {}, input_shape=(96, 3), frequency_hz=0)
