@@ -70,7 +70,8 @@ def _float_literal(value: float) -> str:
     return f"{float(value):.9e}f"
 
 
-def _table(ctype: str, name: str, values: Sequence[Any] | np.ndarray, comment: str) -> str:
+def c_table(ctype: str, name: str, values: Sequence[Any] | np.ndarray, comment: str) -> str:
+    """A ``static const`` C array of ``values`` (``float`` or an integer type) preceded by ``comment``."""
     flat = np.asarray(values).reshape(-1)
     if ctype == "float":
         items = [_float_literal(v) for v in flat.astype(np.float32)]
@@ -103,10 +104,10 @@ def sparse_filterbank(bank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 def _fft_plan(prefix: str, fft_length: int, tables: list[str]) -> str:
     cos_table, sin_table = fft_tables(fft_length)
     tables.append(
-        _table("float", f"{prefix}_fft_cos", cos_table, f"cos(2 pi k / {fft_length}), k < {fft_length // 2}")
+        c_table("float", f"{prefix}_fft_cos", cos_table, f"cos(2 pi k / {fft_length}), k < {fft_length // 2}")
     )
     tables.append(
-        _table("float", f"{prefix}_fft_sin", sin_table, f"sin(2 pi k / {fft_length}), k < {fft_length // 2}")
+        c_table("float", f"{prefix}_fft_sin", sin_table, f"sin(2 pi k / {fft_length}), k < {fft_length // 2}")
     )
     return f"{{{fft_length}, {prefix}_fft_cos, {prefix}_fft_sin}}"
 
@@ -135,7 +136,7 @@ def _spectral_body(
         sections = sos.shape[0]
         sos_name = f"{prefix}_sos"
         tables.append(
-            _table(
+            c_table(
                 "float",
                 sos_name,
                 sos,
@@ -163,7 +164,7 @@ def _audio_body(
     if params["window_type"] != "none":
         window = f"{prefix}_window"
         tables.append(
-            _table(
+            c_table(
                 "float",
                 window,
                 audio.window_table(params["window_type"], geometry.length),
@@ -181,15 +182,15 @@ def _audio_body(
         num_filters = bank.shape[0]
         low, high = audio.check_band(params["low_frequency"], params["high_frequency"], rate)
         what = f"{num_filters} HTK mel filters {low:g}-{high:g} Hz over {n // 2 + 1} bins"
-        tables.append(_table("int16_t", f"{prefix}_filter_first", first, f"{what}: first bin"))
-        tables.append(_table("int16_t", f"{prefix}_filter_count", count, f"{what}: bin count"))
-        tables.append(_table("float", f"{prefix}_filter_weights", weights, f"{what}: weights"))
+        tables.append(c_table("int16_t", f"{prefix}_filter_first", first, f"{what}: first bin"))
+        tables.append(c_table("int16_t", f"{prefix}_filter_count", count, f"{what}: bin count"))
+        tables.append(c_table("float", f"{prefix}_filter_weights", weights, f"{what}: weights"))
         filters = (f"{prefix}_filter_first", f"{prefix}_filter_count", f"{prefix}_filter_weights")
     if block_id == "mfcc":
         num_cepstral = params["num_cepstral"]
         dct = f"{prefix}_dct"
         tables.append(
-            _table(
+            c_table(
                 "float",
                 dct,
                 mfcc.dct_matrix(num_cepstral, num_filters),
@@ -199,7 +200,7 @@ def _audio_body(
         if params["lifter"]:
             lifter = f"{prefix}_lifter"
             tables.append(
-                _table(
+                c_table(
                     "float",
                     lifter,
                     mfcc.lifter_table(num_cepstral, params["lifter"]),
@@ -227,10 +228,10 @@ def _image_body(
     out_channels = 3 if params["color_depth"] == "rgb" else 1
     for axis, (lower, upper, weight) in (("row", plan.rows), ("col", plan.cols)):
         what = f"{params['resize_mode']} {height}x{width} -> {params['height']}x{params['width']}, per output {axis}"
-        tables.append(_table("int32_t", f"{prefix}_{axis}_lower", lower, f"{what}: lower source {axis}"))
-        tables.append(_table("int32_t", f"{prefix}_{axis}_upper", upper, f"{what}: upper source {axis}"))
+        tables.append(c_table("int32_t", f"{prefix}_{axis}_lower", lower, f"{what}: lower source {axis}"))
+        tables.append(c_table("int32_t", f"{prefix}_{axis}_upper", upper, f"{what}: upper source {axis}"))
         tables.append(
-            _table("float", f"{prefix}_{axis}_weight", weight, f"{what}: weight of the upper {axis}")
+            c_table("float", f"{prefix}_{axis}_weight", weight, f"{what}: weight of the upper {axis}")
         )
     tables.append(
         f"static const mf_dsp_image_params {prefix}_params = {{\n"
