@@ -28,7 +28,7 @@ def check_layout(kinds: Sequence[str], layout: tuple[int, ...]) -> None:
             raise ValueError(
                 f"augmentation 'time_shift' needs features laid out as [frames, channels], got {list(layout)}"
             )
-        if kind in ("flip", "crop") and len(layout) < 2:
+        if kind in ("flip", "crop") and (len(layout) < 2 or min(layout[:2]) < 2):
             raise ValueError(
                 f"augmentation '{kind}' needs image features [height, width(, channels)], got {list(layout)}"
             )

@@ -244,7 +244,10 @@ def _fit(
     should_stop: ShouldStop | None,
 ) -> tuple[keras.Model, dict[str, list[float]], list[dict[str, Any]], float]:
     layout = _layout(settings, X.shape[1])
-    check_layout(settings.augmentation, layout)
+    try:
+        check_layout(settings.augmentation, layout)
+    except ValueError as exc:
+        raise TrainingDataError(str(exc)) from exc
     model_shape = tuple(settings.feature_shape) if settings.feature_shape is not None else (X.shape[1],)
     layers = _layers(settings, model_shape)
     if should_stop is not None and should_stop():
