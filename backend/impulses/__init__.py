@@ -1,0 +1,1 @@
+"""Impulses: the versioned design (input block, processing blocks, learning blocks) and its features."""
