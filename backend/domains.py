@@ -5,6 +5,7 @@ Each list is edited by adding one line per module; the foundation imports them i
 
 # Modules whose SQLAlchemy models belong in the metadata (Alembic, tests).
 MODEL_MODULES: list[str] = [
+    "backend.data.models",
     "backend.training.models",
 ]
 
