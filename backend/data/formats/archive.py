@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
 import posixpath
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,17 @@ from backend.data.formats.types import (
 LABELS_FILE = "info.labels"
 _CATEGORIES: tuple[Category, ...] = ("training", "testing", "anomaly")
 _CHUNK = 1024 * 1024
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# What a damaged member's decompressor can raise, besides BadZipFile.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +95,7 @@ def parse_zip(
         )
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError) as exc:
         raise InvalidUpload(name, f"not a readable zip archive ({exc})") from None
     with zf, tempfile.TemporaryDirectory(prefix="moteforge-zip-") as scratch:
         members = [info for info in zf.infolist() if not _skipped(info)]
@@ -134,6 +147,8 @@ def _unsafe(info: zipfile.ZipInfo) -> str | None:
         return "symbolic links are not allowed in archives"
     if info.flag_bits & 0x1:
         return "encrypted archive members are not supported"
+    if info.compress_type not in _METHODS:
+        return f"compression method {info.compress_type} is not supported (use deflate)"
     if extension_of(raw) == ".zip":
         return "archives inside archives are not accepted"
     return None
@@ -208,7 +223,7 @@ def _parse_member(
     except InvalidUpload as exc:
         # Errors name the member by its full path in the archive, which is what the user sees.
         return MemberResult(member, [], InvalidUpload(member, exc.reason), category)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except _READ_ERRORS as exc:
         return MemberResult(member, [], InvalidUpload(member, f"member could not be read ({exc})"), category)
     finally:
         dest.unlink(missing_ok=True)
@@ -237,7 +252,7 @@ def _read_labels(
             raise ValueError("the file is unsafe or too large to read")
         doc = json.loads(zf.read(info))
         entries = {posixpath.join(base, _relative(f["path"])): _entry(f) for f in doc["files"]}
-    except (ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, *_READ_ERRORS) as exc:
         error = InvalidUpload(info.filename, f"not a valid info.labels file ({exc}); it was ignored")
         return {}, [MemberResult(info.filename, [], error)]
     if doc.get("version") not in (None, 1):

@@ -106,8 +106,7 @@ def preview_csv(
         layout = _scan(name, _whole_lines(head), given.delimiter, complete=len(head) < _PREVIEW_BYTES)
     except InvalidUpload as exc:
         return CsvPreview([], given, [], None, [exc.reason])
-    reader = csv.reader(io.StringIO(layout.body.decode("utf-8", "replace")), delimiter=layout.delimiter)
-    first = [row for row in reader if row][1 : rows + 1]
+    first = _first_rows(layout, rows)
     try:
         check_size(path, name, limits.max_file_bytes)
         samples, resolved = _parse(name, Path(path).read_bytes(), given)
@@ -115,6 +114,20 @@ def preview_csv(
         return CsvPreview(layout.columns, _best_effort(name, layout, given), first, None, [exc.reason])
     problems = list(samples[0].metadata.get("warnings", []))
     return CsvPreview(layout.columns, resolved, first, samples[0].interval_ms, problems)
+
+
+def _first_rows(layout: _Layout, rows: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(layout.body.decode("utf-8", "replace")), delimiter=layout.delimiter)
+    out: list[list[str]] = []
+    try:
+        for row in reader:
+            if row:
+                out.append(row)
+            if len(out) > rows:
+                break
+    except csv.Error:
+        pass  # a field the csv module refuses (over its size limit); the rows before it still show
+    return out[1:]
 
 
 def _best_effort(name: str, layout: _Layout, given: CsvMapping) -> CsvMapping:
@@ -145,8 +158,11 @@ def _whole_lines(head: bytes) -> bytes:
 def _scan(name: str, data: bytes, delimiter: str | None, complete: bool = True) -> _Layout:
     """Byte-level pass: header, delimiter, and every row's field count checked without Python loops."""
     data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data:
+        raise InvalidUpload(name, "file is empty")
     buf = np.frombuffer(data, dtype=np.uint8)
     quoted = _inside_quotes(buf)
+    _check_line_endings(name, buf, quoted)
     newline = buf == ord("\n")
     if quoted is not None:
         newline &= ~quoted
@@ -164,7 +180,10 @@ def _scan(name: str, data: bytes, delimiter: str | None, complete: bool = True) 
     h = int(content[0])
     header_line = data[starts[h] : ends[h]].decode("utf-8", "replace").rstrip("\r")
     delim = delimiter or _sniff_delimiter(header_line, data[starts[h] : starts[h] + 65536])
-    columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delim))]
+    try:
+        columns = [c.strip() for c in next(csv.reader(io.StringIO(header_line), delimiter=delim))]
+    except csv.Error:
+        raise InvalidUpload(name, "the header row could not be read (check its quotes)") from None
     _check_header(name, columns)
 
     positions = np.flatnonzero(buf == ord(delim))
@@ -186,6 +205,19 @@ def _scan(name: str, data: bytes, delimiter: str | None, complete: bool = True) 
             name, f"row {row + 1} has {_values(fields[row])}, expected {len(columns)} (ragged CSV)"
         )
     return _Layout(delim, columns, rows + 1, data)
+
+
+def _check_line_endings(name: str, buf: np.ndarray, quoted: np.ndarray | None) -> None:
+    """Refuse a carriage return that does not end a line: readers disagree on what it means."""
+    cr = np.flatnonzero(buf[:-1] == ord("\r"))
+    lone = cr[buf[cr + 1] != ord("\n")]
+    if quoted is not None:
+        lone = lone[~quoted[lone]]
+    if lone.size:
+        row = int(np.count_nonzero(buf[: lone[0]] == ord("\n"))) + 1
+        raise InvalidUpload(
+            name, f"row {row} has a carriage return inside it (lines must end with LF or CRLF)"
+        )
 
 
 def _values(n: int) -> str:
