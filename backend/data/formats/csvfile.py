@@ -103,7 +103,10 @@ def preview_csv(
     with open(path, "rb") as fh:
         head = fh.read(_PREVIEW_BYTES)
     try:
-        layout = _scan(name, _whole_lines(head), given.delimiter, complete=len(head) < _PREVIEW_BYTES)
+        # Rows are not checked here: the wizard should show columns and rows even for a ragged file;
+        # the full parse below reports the problem.
+        cut = _whole_lines(head) if len(head) == _PREVIEW_BYTES else head
+        layout = _scan(name, cut, given.delimiter, strict=False)
     except InvalidUpload as exc:
         return CsvPreview([], given, [], None, [exc.reason])
     first = _first_rows(layout, rows)
@@ -155,8 +158,8 @@ def _whole_lines(head: bytes) -> bytes:
     return head if cut < 0 else head[: cut + 1]
 
 
-def _scan(name: str, data: bytes, delimiter: str | None, complete: bool = True) -> _Layout:
-    """Byte-level pass: header, delimiter, and every row's field count checked without Python loops."""
+def _scan(name: str, data: bytes, delimiter: str | None, strict: bool = True) -> _Layout:
+    """Byte-level pass: header, delimiter, and (when strict) every row's field count, with no Python loops."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data:
         raise InvalidUpload(name, "file is empty")
@@ -192,14 +195,14 @@ def _scan(name: str, data: bytes, delimiter: str | None, complete: bool = True) 
     fields = np.diff(np.searchsorted(positions, np.concatenate(([-1], ends)))) + 1
     rows = content[1:]
     bad = rows[fields[rows] != len(columns)]
-    if complete and rows.size and not ends_with_newline:
+    if strict and rows.size and not ends_with_newline:
         last = int(rows[-1])
         cut_mid_value = data[ends[last] - 1 : ends[last]] == delim.encode()
         if fields[last] < len(columns) or cut_mid_value or (quoted is not None and quoted[-1]):
             raise InvalidUpload(
                 name, f"truncated: the last row (row {last + 1}) is cut off, with {_values(fields[last])}"
             )
-    if bad.size:
+    if strict and bad.size:
         row = int(bad[0])
         raise InvalidUpload(
             name, f"row {row + 1} has {_values(fields[row])}, expected {len(columns)} (ragged CSV)"

@@ -253,6 +253,13 @@ def test_preview_lists_problems_instead_of_raising(corpus: Corpus) -> None:
     assert preview.mapping.timestamp_column == "time"
 
 
+def test_preview_of_a_ragged_file_still_shows_columns_and_rows(corpus: Corpus) -> None:
+    preview = preview_csv(corpus.write("r.csv", "timestamp,x,y\n0,1,2\n10,3\n20,5,6"))
+    assert preview.columns == ["timestamp", "x", "y"]
+    assert preview.rows == [["0", "1", "2"], ["10", "3"], ["20", "5", "6"]]
+    assert preview.problems == ["row 3 has 2 values, expected 3 (ragged CSV)"]
+
+
 def test_preview_with_a_mapping_reports_what_the_upload_would_hit(corpus: Corpus) -> None:
     path = corpus.timeseries_csv(time_column=None)
     assert "no sampling frequency" in preview_csv(path).problems[0]
