@@ -74,6 +74,7 @@ class _Layout:
     columns: list[str]
     row_numbers: np.ndarray  # 1-based file line of each data row
     body: bytes  # header line and data, BOM stripped
+    encoding: str  # utf-8, or latin-1 for a header that is not UTF-8 (spreadsheets on Windows)
 
 
 def parse_csv(
@@ -120,7 +121,9 @@ def preview_csv(
 
 
 def _first_rows(layout: _Layout, rows: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(layout.body.decode("utf-8", "replace")), delimiter=layout.delimiter)
+    reader = csv.reader(
+        io.StringIO(layout.body.decode(layout.encoding, "replace")), delimiter=layout.delimiter
+    )
     out: list[list[str]] = []
     try:
         for row in reader:
@@ -181,7 +184,11 @@ def _scan(name: str, data: bytes, delimiter: str | None, strict: bool = True) ->
         raise InvalidUpload(name, "file is empty")
 
     h = int(content[0])
-    header_line = data[starts[h] : ends[h]].decode("utf-8", "replace").rstrip("\r")
+    header_bytes = data[starts[h] : ends[h]]
+    try:
+        encoding, header_line = "utf-8", header_bytes.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        encoding, header_line = "latin-1", header_bytes.decode("latin-1").rstrip("\r")
     delim = delimiter or _sniff_delimiter(header_line, data[starts[h] : starts[h] + 65536])
     try:
         columns = [c.strip() for c in next(csv.reader(io.StringIO(header_line), delimiter=delim))]
@@ -207,7 +214,7 @@ def _scan(name: str, data: bytes, delimiter: str | None, strict: bool = True) ->
         raise InvalidUpload(
             name, f"row {row + 1} has {_values(fields[row])}, expected {len(columns)} (ragged CSV)"
         )
-    return _Layout(delim, columns, rows + 1, data)
+    return _Layout(delim, columns, rows + 1, data, encoding)
 
 
 def _check_line_endings(name: str, buf: np.ndarray, quoted: np.ndarray | None) -> None:
@@ -278,6 +285,7 @@ def _read_frame(name: str, layout: _Layout, label_column: str | None) -> pd.Data
             na_filter=False,
             skipinitialspace=True,
             low_memory=False,
+            encoding=layout.encoding,
             encoding_errors="replace",
             dtype=dict.fromkeys(label_cols, str),
             engine="c",

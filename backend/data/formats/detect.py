@@ -64,17 +64,14 @@ def sniff(head: bytes) -> FileFormat | None:
 
 
 def _as_text(head: bytes) -> str | None:
-    """Decode the head as UTF-8 text, tolerating a multi-byte character cut at the end; None if binary."""
+    """The head as text, or None for binary data (a NUL byte, which no CSV or JSON text contains).
+
+    Bytes that are not UTF-8 are replaced rather than refused, so a CSV saved in Latin-1 by a
+    spreadsheet still counts as text.
+    """
     if b"\x00" in head:
         return None
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A character split by the HEAD_BYTES cut is fine; invalid bytes earlier mean binary.
-        if exc.start >= len(head) - 3:
-            return head[: exc.start].decode("utf-8")
-        return None
+    return head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
 
 
 def detect_format(filename: str, head: bytes) -> FileFormat:

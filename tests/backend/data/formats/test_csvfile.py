@@ -95,6 +95,12 @@ def test_windows_line_endings_bom_and_blank_lines_are_accepted(corpus: Corpus) -
     assert sample.values[:, 0].tolist() == [1.0, 2.0, 3.0]
 
 
+def test_latin1_header_keeps_its_accented_names(corpus: Corpus) -> None:
+    text = "timestamp,Température (°C)\n0,21.5\n10,21.75\n"
+    (sample,) = parse_csv(corpus.write("temp.csv", text.encode("latin-1")))
+    assert sample.sensors == [Sensor("Température", "°C")]
+
+
 def test_quoted_fields_with_delimiters_inside_are_one_value(corpus: Corpus) -> None:
     text = 'timestamp,x,label\n0,1,"walk, fast"\n10,2,"walk, fast"\n'
     (sample,) = parse_csv(corpus.write("q.csv", text))

@@ -50,6 +50,10 @@ def test_csv_head_cut_inside_a_multibyte_character_is_still_text() -> None:
     assert detect_format("a.csv", "temp (°C),x\n".encode()[:7]) == "csv"
 
 
+def test_csv_saved_in_latin1_is_still_text() -> None:
+    assert detect_format("a.csv", "Température,x\n".encode("latin-1")) == "csv"
+
+
 def test_png_named_wav_is_rejected_saying_what_it_looks_like(corpus: Corpus) -> None:
     with pytest.raises(InvalidUpload) as caught:
         detect_format("yes.01.wav", heads(corpus)["png"])
