@@ -11,6 +11,7 @@ import numpy as np
 from backend.data.formats._files import check_size
 from backend.data.formats.types import DEFAULT_LIMITS, InvalidUpload, Limits, ParsedSample, Sensor
 
+_STREAMING_SIZE = 0xFFFFFFFF
 _PCM = 0x0001
 _IEEE_FLOAT = 0x0003
 _EXTENSIBLE = 0xFFFE
@@ -65,6 +66,11 @@ def parse_wav(
         if data_offset < 0:
             raise InvalidUpload(name, "WAV file has no 'data' chunk")
         codec, channels, rate, block_align, bits = _read_fmt(name, fmt)
+        warnings = []
+        if data_size == _STREAMING_SIZE:
+            # Recorders writing to a pipe (arecord, sox) cannot go back to fill in sizes: take what is there.
+            data_size = (size - data_offset) // block_align * block_align
+            warnings.append("the data chunk size was left unset by the recorder; the file's length was used")
         if data_size > size - data_offset:
             raise InvalidUpload(
                 name,
@@ -93,6 +99,7 @@ def parse_wav(
             "sample_rate_hz": rate,
             "bits_per_sample": bits,
             "codec": "float" if codec == _IEEE_FLOAT else "pcm",
+            **({"warnings": warnings} if warnings else {}),
         },
     )
 

@@ -97,6 +97,13 @@ def test_files_written_by_libsndfile_match_its_own_reading(
     assert np.allclose(sample.values, reference, atol=tolerance + 1e-7)
 
 
+def test_unset_streaming_data_size_reads_to_the_end_of_the_file(corpus: Corpus) -> None:
+    data = np.array([100, 200, 300], dtype="<i2").tobytes()
+    sample = parse_wav(corpus.write("pipe.wav", corpus.wav_bytes(data, data_size=0xFFFFFFFF)))
+    assert sample.values[:, 0].tolist() == [100 / 32768, 200 / 32768, 300 / 32768]
+    assert "unset" in sample.metadata["warnings"][0]
+
+
 # Refusals ---------------------------------------------------------------------------------------
 
 
