@@ -181,11 +181,12 @@ def run_host(tflite: bytes, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if x.dtype != np.int8:
         raise TypeError(f"input must be int8, got {x.dtype}")
-    model = read_model(tflite)
     with tempfile.TemporaryDirectory(prefix="mf-compile-") as tmp:
         result = compile_model(tflite, Path(tmp))
+        expected = int(np.prod(result.report["input"]["shape"]))
+        if x.size != expected:
+            raise ValueError(f"input has {x.size} values, the model takes {expected}")
         exe = build_host(Path(tmp))
         out = run_executable(exe, x.tobytes())
         shape = result.report["output"]["shape"]
-    del model
     return np.frombuffer(out, dtype=np.int8).reshape(shape).copy()

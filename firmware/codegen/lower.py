@@ -14,10 +14,10 @@ import numpy as np
 
 from firmware.codegen.quantization import (
     activation_range,
-    c_float,
     float32,
     frexp_multiplier,
     input_radius,
+    mean_multiplier,
     per_channel_multipliers,
     quantize_float32,
     quantize_multiplier,
@@ -312,7 +312,8 @@ class _Lowering:
         return self.requantize(op, mult, shift, _zp(x), _zp(y), lo, 127)
 
     def relu6(self, op: Operator) -> Layer:
-        # TFLM clamps in the input's quantization without rescaling (validated equal to the output's).
+        # TFLM clamps in the input's quantization and copies the raw values, whatever the output's
+        # quantization; LiteRT rescales. TFLM is the reference, so no rescaling here either.
         x = self.t(op, 0)
         six = max(-128, min(127, quantize_float32(6.0, _scale(x), _zp(x))))
         # Multiplier 2^30 with shift 1 is exactly the identity.
@@ -333,13 +334,12 @@ class _Lowering:
             reduce[4 - rank + int(a) % rank] = 1
         dims = _dims4(x.shape)
         count = int(np.prod([d for d, r in zip(dims, reduce, strict=True) if r])) if any(reduce) else 1
-        scale = np.float32(_scale(x)) / np.float32(_scale(y))
-        bias = np.float32(-_zp(x)) * scale
+        mult, shift = mean_multiplier(_scale(x) / _scale(y), count)
         layer = self.layer(op, "mf_mean_s8", (op.inputs[0],), f"over {count} elements")
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_mean_params {p}_params = {{{_c_dims(dims)}, {_c_dims(reduce)}, {c_float(count)}, "
-            f"{c_float(float(scale))}, {c_float(float(bias))}, {_zp(y)}}};"
+            f"static const mf_mean_params {p}_params = {{{_c_dims(dims)}, {_c_dims(reduce)}, {count}, {_zp(x)}, "
+            f"{mult}, {shift}, {_zp(y)}}};"
         )
         layer.call = f"mf_mean_s8(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         return layer

@@ -84,6 +84,14 @@ def per_channel_multipliers(
     return mults, shifts
 
 
+def mean_multiplier(real: float, count: int) -> tuple[int, int]:
+    """Requantization for MEAN with 1/count folded in, the way TFLite's reference derives it:
+    shift the multiplier left by floor(log2(count)) bits (capped), then divide by count, truncating."""
+    mult, shift = quantize_multiplier(real)
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    return (mult << extra) // count, shift - extra
+
+
 def float32(x: float) -> float:
     return float(np.float32(x))
 

@@ -102,14 +102,14 @@ typedef struct {
     int32_t act_min, act_max;
 } mf_requantize_params;
 
-/* MEAN over any subset of 4 dimensions. TFLM's reference computes the final scaling in float32,
- * so to stay bit-exact this kernel does the same with constants prepared by the compiler. */
+/* MEAN over any subset of 4 dimensions: the exact integer sum, minus count * zero point, is
+ * requantized once; the multiplier already includes the division by count. */
 typedef struct {
-    int32_t in_dims[4]; /* input shape, outermost first */
-    int32_t reduce[4];  /* 1 where the dimension is averaged away */
-    float count;        /* number of elements averaged per output */
-    float scale;        /* input_scale / output_scale, rounded to float32 */
-    float bias;         /* -input_zero_point * scale, rounded to float32 */
+    int32_t in_dims[4];        /* input shape, outermost first */
+    int32_t reduce[4];         /* 1 where the dimension is averaged away */
+    int32_t count;             /* number of elements averaged per output, >= 1 */
+    int32_t input_zero_point;
+    int32_t multiplier, shift; /* input_scale / (count * output_scale) */
     int32_t output_zero_point;
 } mf_mean_params;
 

@@ -1,21 +1,8 @@
-/* Moteforge runtime: MEAN int8 over any set of (up to 4) dimensions. The integer sum is exact;
- * the final scaling repeats TFLM's reference float32 expression so results match bit for bit. */
+/* Moteforge runtime: MEAN int8 over any set of (up to 4) dimensions: an exact integer sum and one
+ * requantization whose multiplier the compiler derived with the division by the count folded in. */
 #include "mf_kernels.h"
 
 #include "mf_fixedpoint.h"
-
-/* Round half away from zero, for |x| < 2^31 (the caller clamps first). */
-static int32_t round_half_away(float x)
-{
-    int32_t i = (int32_t)x;          /* truncation */
-    const float frac = x - (float)i; /* exact for |x| < 2^24 */
-    if (frac >= 0.5f) {
-        ++i;
-    } else if (frac <= -0.5f) {
-        --i;
-    }
-    return i;
-}
 
 mf_status mf_mean_s8(const mf_mean_params *params, const int8_t *input, int8_t *output)
 {
@@ -37,7 +24,6 @@ mf_status mf_mean_s8(const mf_mean_params *params, const int8_t *input, int8_t *
             for (o[2] = 0; o[2] < out_dims[2]; ++o[2]) {
                 for (o[3] = 0; o[3] < out_dims[3]; ++o[3]) {
                     int32_t sum = 0; /* |sum| <= count * 128 */
-                    float value;
                     for (k[0] = 0; k[0] < red_dims[0]; ++k[0]) {
                         for (k[1] = 0; k[1] < red_dims[1]; ++k[1]) {
                             for (k[2] = 0; k[2] < red_dims[2]; ++k[2]) {
@@ -48,9 +34,10 @@ mf_status mf_mean_s8(const mf_mean_params *params, const int8_t *input, int8_t *
                             }
                         }
                     }
-                    value = ((float)sum / params->count) * params->scale + params->bias;
-                    value = value > 1.0e9f ? 1.0e9f : (value < -1.0e9f ? -1.0e9f : value);
-                    *output++ = (int8_t)mf_clamp(round_half_away(value) + params->output_zero_point, -128, 127);
+                    sum -= params->input_zero_point * params->count;
+                    sum = mf_multiply_by_quantized_multiplier(sum, params->multiplier, params->shift) +
+                          params->output_zero_point;
+                    *output++ = (int8_t)mf_clamp(sum, -128, 127);
                 }
             }
         }
