@@ -80,6 +80,7 @@ def test_hand_encoded_cbor_document_verifies(corpus: Corpus) -> None:
     assert parse_acquisition(path, HMAC_KEY).signature == "verified"
 
 
+@pytest.mark.slow  # importing the SDK loads its whole generated API client (seconds)
 def test_document_written_by_the_edgeimpulse_sdk_parses(corpus: Corpus) -> None:
     """The SDK builds its JSON with json.dumps(asdict(DataAcquisition(...))): alg none, null signature."""
     from edgeimpulse.data.sample_type import DataAcquisition, Payload, Protected
