@@ -97,6 +97,8 @@ def _decode(name: str, raw: bytes, encoding: Literal["json", "cbor"]) -> Any:
             raise InvalidUpload(
                 name, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
+        except (ValueError, RecursionError) as exc:  # over-long integers, absurdly deep nesting
+            raise InvalidUpload(name, f"not valid JSON: {exc}") from None
     stream = io.BytesIO(raw)
     try:
         doc = cbor2.CBORDecoder(stream).decode()

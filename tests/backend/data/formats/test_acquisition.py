@@ -148,6 +148,10 @@ def test_malformed_json_is_rejected_with_its_position(corpus: Corpus) -> None:
     assert reason(corpus.write("b.json", '{"protected": {"ver": "v1",}')).startswith("not valid JSON")
 
 
+def test_deeply_nested_json_is_rejected_without_crashing(corpus: Corpus) -> None:
+    assert reason(corpus.write("deep.json", "{" + '"a":[' * 100_000)).startswith("not valid JSON")
+
+
 def test_malformed_cbor_is_rejected(corpus: Corpus) -> None:
     raw = sign_acquisition(corpus.acquisition_doc(), None, "cbor")
     assert reason(corpus.write("b.cbor", raw[: len(raw) // 2])).startswith("not valid CBOR")
