@@ -7,6 +7,7 @@ Each list is edited by adding one line per module; the foundation imports them i
 MODEL_MODULES: list[str] = [
     "backend.data.models",
     "backend.training.models",
+    "backend.impulses.models",
 ]
 
 # Modules with an APIRouter named `router` (JSON routes and pages).
