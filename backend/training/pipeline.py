@@ -1,0 +1,149 @@
+"""What the training, testing and classification jobs compute, as functions over arrays and model bytes.
+
+No database and no Celery here, so the jobs stay a few lines each and this part is tested on its own.
+TensorFlow is imported inside the functions: the web process imports this module too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """A trained classifier in its three forms, with its validation metrics and per-epoch history."""
+
+    float32: bytes
+    int8: bytes
+    keras: bytes
+    metrics: dict[str, Any]
+    history: dict[str, list[float]]
+    input_quantization: list[float]
+    output_quantization: list[float]
+    train_seconds: float
+
+
+def train_classifier(
+    X: np.ndarray,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    params: Mapping[str, Any],
+    input_shape: Sequence[int],
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> TrainingOutcome:
+    """Train, export float32 and int8 .tflite, and evaluate both on the validation split.
+
+    ``params`` are a classifier block's validated parameters. The int8 model is calibrated on the
+    training part only, so the validation figures stay honest.
+    """
+    from workers.learn.evaluate import classify_tflite, metrics
+    from workers.learn.export import export_tflite, inspect_tflite
+    from workers.learn.train import TrainSettings
+    from workers.learn.train import train_classifier as fit
+
+    settings = TrainSettings.from_params(params)
+    if len(input_shape) > 1:
+        settings = TrainSettings.from_params({**params, "feature_shape": tuple(input_shape)})
+    trained = fit(X, y, class_names, settings, on_epoch=on_epoch, should_stop=should_stop)
+    if on_stage:
+        on_stage("Exporting float32 and int8 .tflite models")
+    exported = export_tflite(trained.model, X[trained.train_indices])
+    results: dict[str, Any] = {"split": "validation", "samples": len(trained.validation_indices)}
+    if len(trained.validation_indices):
+        if on_stage:
+            on_stage(f"Evaluating both models on {len(trained.validation_indices)} validation windows")
+        X_val, y_val = X[trained.validation_indices], y[trained.validation_indices]
+        for kind, model_bytes in (("float32", exported.float32), ("int8", exported.int8)):
+            results[kind] = metrics(y_val, classify_tflite(model_bytes, X_val), class_names)
+    info = inspect_tflite(exported.int8)
+    return TrainingOutcome(
+        float32=exported.float32,
+        int8=exported.int8,
+        keras=exported.keras,
+        metrics=results,
+        history={k: [float(v) for v in values] for k, values in trained.history.items()},
+        input_quantization=list(info.input_quantization),
+        output_quantization=list(info.output_quantization),
+        train_seconds=float(trained.train_seconds),
+    )
+
+
+def classify_windows(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
+    """Scores ``[windows, classes]`` of a classifier .tflite: int8 through TFLM, float32 through LiteRT."""
+    from workers.learn.evaluate import classify_tflite
+
+    if len(X) == 0:
+        raise ValueError("no windows to classify")
+    return classify_tflite(model_bytes, np.asarray(X, dtype=np.float32))
+
+
+def summarize_sample(scores: np.ndarray, class_names: Sequence[str]) -> dict[str, Any]:
+    """A sample's overall result: the mean of its windows' scores, and each window's own result.
+
+    Averaging (rather than voting) keeps a sample with split windows close to its most confident class.
+    """
+    mean = scores.mean(axis=0)
+    return {
+        "label": class_names[int(mean.argmax())],
+        "scores": {name: round(float(mean[k]), 5) for k, name in enumerate(class_names)},
+        "windows": [
+            {
+                "index": index,
+                "label": class_names[int(row.argmax())],
+                "scores": {name: round(float(row[k]), 5) for k, name in enumerate(class_names)},
+            }
+            for index, row in enumerate(scores)
+        ],
+    }
+
+
+def test_results(
+    scores: np.ndarray,
+    labels: Sequence[str],
+    sample_ids: Sequence[int],
+    class_names: Sequence[str],
+    sample_names: Mapping[int, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Window-level metrics over windows whose label the model knows, and one row per test sample.
+
+    Windows labelled with a class the model was not trained on cannot be right or wrong; they are
+    left out of the metrics and counted in ``unknown_label_windows``.
+    """
+    from workers.learn.evaluate import metrics
+
+    index = {name: k for k, name in enumerate(class_names)}
+    known = np.array([label in index for label in labels], dtype=bool)
+    y = np.array([index.get(label, -1) for label in labels], dtype=np.int64)
+    summary = metrics(y[known], scores[known], class_names)
+    summary["windows"] = int(known.sum())
+    summary["unknown_label_windows"] = int((~known).sum())
+    rows: list[dict[str, Any]] = []
+    order: dict[int, list[int]] = {}
+    for row, sample_id in enumerate(sample_ids):
+        order.setdefault(int(sample_id), []).append(row)
+    for sample_id, members in order.items():
+        sample_scores = scores[members]
+        predicted_each = sample_scores.argmax(axis=1)
+        overall = sample_scores.mean(axis=0)
+        label = labels[members[0]]
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "sample_name": (sample_names or {}).get(sample_id, str(sample_id)),
+                "label": label,
+                "predicted": class_names[int(overall.argmax())],
+                "windows": len(members),
+                "windows_correct": int(sum(1 for p in predicted_each if class_names[int(p)] == label)),
+                "scores": {name: round(float(overall[k]), 4) for k, name in enumerate(class_names)},
+            }
+        )
+    summary["samples"] = len(rows)
+    summary["samples_correct"] = sum(1 for r in rows if r["label"] == r["predicted"])
+    return summary, rows

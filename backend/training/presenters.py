@@ -1,0 +1,75 @@
+"""What the training and testing pages show about a model or a test: tables and Plotly figures.
+
+The figures say which data they are about ("Validation split — int8", "Test set — int8"): users
+coming from other tools easily mistake one for the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.training.models import ModelTest, TrainedModel
+from workers.learn.plots import confusion_matrix_figure, training_curves_figure
+
+KINDS = ("float32", "int8")
+
+
+def _per_class(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, **values} for name, values in (metrics.get("per_class") or {}).items()]
+
+
+def curves(model: TrainedModel) -> dict[str, Any] | None:
+    history = model.history or {}
+    if not any(history.values()):
+        return None
+    return training_curves_figure(history, title=f"Training curves — model v{model.version}")
+
+
+def model_results(model: TrainedModel) -> dict[str, Any]:
+    """Validation-split metrics of the float32 and int8 models side by side, curves and sizes."""
+    metrics = model.metrics or {}
+    sides = []
+    for kind in KINDS:
+        if kind not in metrics:
+            continue
+        m = metrics[kind]
+        sides.append(
+            {
+                "kind": kind,
+                "accuracy": m["accuracy"],
+                "loss": m["loss"],
+                "weighted_f1": m.get("weighted_f1"),
+                "per_class": _per_class(m),
+                "figure": confusion_matrix_figure(
+                    m["confusion_matrix"], m["class_names"], title=f"Validation split — {kind}"
+                ),
+            }
+        )
+    return {
+        "sides": sides,
+        "samples": metrics.get("samples"),
+        "curves": curves(model),
+        "sizes": model.sizes or {},
+    }
+
+
+def test_results(test: ModelTest) -> dict[str, Any]:
+    """Test-set metrics, its confusion matrix and the per-sample rows (misclassified first)."""
+    m = test.metrics or {}
+    kind = m.get("dtype", "int8")
+    figure = None
+    if m.get("confusion_matrix") is not None and m.get("class_names"):
+        figure = confusion_matrix_figure(m["confusion_matrix"], m["class_names"], title=f"Test set — {kind}")
+    rows = sorted(test.rows or [], key=lambda r: (r["label"] == r["predicted"], r["sample_id"]))
+    return {
+        "kind": kind,
+        "accuracy": m.get("accuracy", test.accuracy),
+        "loss": m.get("loss"),
+        "windows": m.get("windows"),
+        "unknown_label_windows": m.get("unknown_label_windows", 0),
+        "samples": m.get("samples"),
+        "samples_correct": m.get("samples_correct"),
+        "per_class": _per_class(m),
+        "figure": figure,
+        "rows": rows,
+    }
