@@ -11,13 +11,20 @@ MODEL_MODULES: list[str] = [
 ]
 
 # Modules with an APIRouter named `router` (JSON routes and pages).
-DOMAIN_ROUTERS: list[str] = []
+DOMAIN_ROUTERS: list[str] = [
+    "backend.training.routes",
+    "backend.training.views",
+]
 
 # Modules with @job_handler registrations.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = [
+    "backend.training.tasks",
+]
 
 # Modules that add commands to the `moteforge` CLI (they import backend.cli.main.app).
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = [
+    "backend.training.cli",
+]
 
 # Modules that register demo seeders (append to backend.demo.DEMO_SEEDERS on import).
 DEMO_MODULES: list[str] = []
