@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from tests.workers.learn.conftest import MotionData
+from tests.workers.learn.factories import MotionData
 from workers.learn.anomaly import GMM_REG_COVAR, fit_gmm, fit_kmeans
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.workers.learn.conftest import MotionData
+from tests.workers.learn.factories import MotionData
 from workers.learn import LEARN_BLOCKS, InvalidParameter
 
 

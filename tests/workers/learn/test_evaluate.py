@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.workers.learn.conftest import MotionData
+from tests.workers.learn.factories import MotionData
 from workers.learn.evaluate import classify_tflite, metrics, project_2d, regression_metrics, run_tflite
 from workers.learn.export import ExportedModels, litert_interpreter
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.workers.learn.conftest import MotionData
+from tests.workers.learn.factories import MotionData
 from workers.learn.evaluate import classify_tflite
 from workers.learn.export import ExportedModels, InvalidModel, export_tflite, inspect_tflite, load_user_model
 from workers.learn.train import TrainedClassifier, TrainSettings, train_classifier
