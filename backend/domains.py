@@ -12,12 +12,15 @@ MODEL_MODULES: list[str] = [
 
 # Modules with an APIRouter named `router` (JSON routes and pages).
 DOMAIN_ROUTERS: list[str] = [
+    "backend.data.routes",
+    "backend.data.ingestion",
     "backend.training.routes",
     "backend.training.views",
 ]
 
 # Modules with @job_handler registrations.
 JOB_MODULES: list[str] = [
+    "backend.data.tasks",
     "backend.training.tasks",
 ]
 

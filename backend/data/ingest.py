@@ -72,6 +72,13 @@ class FileOutcome:
     def ok(self) -> bool:
         return self.error is None
 
+    def raise_if_failed(self) -> None:
+        if self.error is not None:
+            error = DomainError(self.error, details={"file": self.filename})
+            error.status_code = self.status_code
+            error.code = "invalid_file"
+            raise error
+
 
 def _limits() -> formats.Limits:
     return replace(formats.DEFAULT_LIMITS, max_file_bytes=get_settings().max_upload_bytes)

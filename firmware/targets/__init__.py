@@ -45,6 +45,8 @@ MIB = 1024 * KIB
 _ARM_LINK = ("--specs=rdimon.specs", "-nostartfiles", "-Wl,--gc-sections")
 _ARM_SUPPORT = ("harness.c", "startup_cortex_m.c")
 _STACK_PROBE = {"MF_STACK_PROBE": None}
+# Hosted targets have memory to spare: room for large batched test inputs.
+_HOSTED_IO = {"MF_HARNESS_IN_CAP": MIB, "MF_HARNESS_OUT_CAP": MIB}
 
 
 def _cortex_m(
@@ -91,6 +93,7 @@ _ALL: tuple[Target, ...] = (
         description="The build machine itself (native gcc); reference outputs, no instruction counts",
         cc="gcc",
         link_flags=("-Wl,--gc-sections",),
+        support_defines=_HOSTED_IO,
         exe_suffix="",
     ),
     # The micro:bit's nRF51 is a Cortex-M0; code built for the M0+ (ARMv6-M, same instruction set) runs on
@@ -163,6 +166,7 @@ _ALL: tuple[Target, ...] = (
         nominal_clock_hz=1_200_000_000,
         cc="aarch64-linux-gnu-gcc",
         link_flags=("-static", "-Wl,--gc-sections"),
+        support_defines=_HOSTED_IO,
         required_files=("libc.a",),
         emulator=("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"),
         nm="aarch64-linux-gnu-nm",
@@ -194,6 +198,7 @@ _ALL: tuple[Target, ...] = (
         cc="clang",
         arch_flags=("--target=wasm32-wasi",),
         link_flags=("-Wl,--gc-sections",),
+        support_defines=_HOSTED_IO,
         exe_suffix=".wasm",
         extra_tools=("wasm-ld",),
         required_files=("libc.a",),

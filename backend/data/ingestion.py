@@ -1,0 +1,264 @@
+"""Edge Impulse-compatible ingestion API at the server root, so Edge Impulse's own tools upload unchanged.
+
+`POST /api/{training|testing|anomaly|split}/files` (multipart, parts in field `data`) and the older
+`POST /api/{category}/data` (one raw JSON/CBOR document). The project comes from the `x-api-key` header.
+Answers use Edge Impulse's shapes, not the studio's: `{"success": true, "files": [...]}` or
+`{"success": false, "error": "..."}`; the legacy route answers plain text.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import urllib.parse
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from backend.core.db import session_scope
+from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
+from backend.core.principal import Principal
+from backend.data import service
+from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
+from backend.projects import service as projects
+from backend.projects.permissions import Action
+from backend.projects.service import ProjectContext
+
+router = APIRouter(tags=["ingestion (Edge Impulse compatible)"])
+
+# Parts that describe the samples of the same request rather than being samples themselves.
+SIDECARS = ("bounding_boxes.labels", "structured_labels.labels", "label_map.labels", "attachments.labels")
+_EI_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": text,
+        "content": {"application/json": {"example": {"success": False, "error": text}}},
+    }
+    for code, text in (
+        (400, "A file could not be read as a sample"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's role cannot upload"),
+        (409, "Duplicate data (x-disallow-duplicates)"),
+        (413, "A file is over the upload limit"),
+        (415, "Unsupported file type or request body"),
+        (422, "Invalid header or category"),
+    )
+}
+_FILES_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _ei_error(exc: DomainError) -> JSONResponse:
+    return JSONResponse({"success": False, "error": exc.message}, status_code=exc.status_code)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _json_header(request: Request, name: str, kind: type) -> Any:
+    raw = request.headers.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidInput(f"The {name} header is not valid JSON.") from None
+    if not isinstance(value, kind):
+        raise InvalidInput(f"The {name} header must be a JSON {'object' if kind is dict else 'array'}.")
+    return value
+
+
+def _options(request: Request, category: str) -> service.IngestOptions:
+    label = request.headers.get("x-label")
+    return service.IngestOptions(
+        # Edge Impulse clients percent-encode labels with non-ASCII characters.
+        label=urllib.parse.unquote(label) if label else None,
+        no_label=_flag(request.headers.get("x-no-label")),
+        category=category,
+        metadata=_json_header(request, "x-metadata", dict),
+        disallow_duplicates=_flag(request.headers.get("x-disallow-duplicates")),
+        add_date_id=_flag(request.headers.get("x-add-date-id")),
+        name=urllib.parse.unquote(request.headers.get("x-file-name") or "") or None,
+        bounding_boxes=_json_header(request, "x-bounding-boxes", list),
+    )
+
+
+def _context(session: Session, request: Request) -> ProjectContext:
+    """The project of the x-api-key header, with write access checked (one indexed key lookup)."""
+    raw = request.headers.get("x-api-key")
+    if not raw:
+        raise NotAuthenticated("Missing x-api-key header.")
+    key = projects.authenticate_api_key(session, raw)
+    if key is None:
+        raise NotAuthenticated("Invalid or revoked API key.")
+    return projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
+
+
+def _check_category(category: str) -> None:
+    if category not in service.CATEGORY_CHOICES:
+        raise NotFound(f"Unknown category {category!r}; use one of {', '.join(service.CATEGORY_CHOICES)}.")
+
+
+def _sidecar_metadata(files: list[UploadedFile]) -> dict[str, dict[str, Any]]:
+    """Per-file metadata from bounding_boxes.labels and structured_labels.labels parts (keyed by file name).
+
+    label_map.labels and attachments.labels carry nothing a sample stores here, and are ignored.
+    """
+    extra: dict[str, dict[str, Any]] = {}
+    for f in files:
+        if f.filename not in ("bounding_boxes.labels", "structured_labels.labels") or f.size > 16 << 20:
+            continue
+        try:
+            doc = json.loads(f.path.read_bytes())
+        except ValueError:
+            continue
+        for key, meta_key in (("boundingBoxes", "bounding_boxes"), ("structuredLabels", "structured_labels")):
+            entries = doc.get(key) if isinstance(doc, dict) else None
+            if isinstance(entries, dict):
+                for name, value in entries.items():
+                    extra.setdefault(posixpath.basename(str(name)), {})[meta_key] = value
+    return extra
+
+
+def _ingest_parts(
+    session: Session, request_ctx: ProjectContext, form: ReceivedForm, options: service.IngestOptions
+) -> list[service.FileOutcome]:
+    samples = [f for f in form.files if f.filename not in SIDECARS]
+    if not samples:
+        raise InvalidInput("No file in the request: send each file as a multipart part named `data`.")
+    extra = _sidecar_metadata(form.files)
+    outcomes: list[service.FileOutcome] = []
+    for f in samples:
+        per_file = options
+        if meta := extra.get(f.filename):
+            per_file = replace(options, metadata={**(options.metadata or {}), **meta})
+        outcomes.extend(service.ingest_upload(session, request_ctx, [(f.path, f.filename)], per_file))
+    return outcomes
+
+
+def _files_work(request: Request, category: str, form: ReceivedForm) -> list[dict[str, Any]]:
+    """One unit of work per request, committed before the answer is sent (runs in the thread pool)."""
+    with session_scope() as session:
+        ctx = _context(session, request)
+        outcomes = _ingest_parts(session, ctx, form, _options(request, category))
+    answer: list[dict[str, Any]] = []
+    for o in outcomes:
+        if not o.ok:
+            answer.append(
+                {"success": False, "fileName": o.filename, "error": o.error, "status": o.status_code}
+            )
+        for s in o.samples:
+            answer.append(
+                {"success": True, "sampleId": s.id, "fileName": o.filename, "projectId": s.project_id}
+            )
+    return answer
+
+
+@router.post("/api/{category}/files", responses=_EI_ERRORS, openapi_extra=_FILES_FORM)
+async def ingest_files(category: str, request: Request) -> Response:
+    """Upload files as samples; every multipart part named `data` is one file."""
+    try:
+        _check_category(category)
+        if not request.headers.get("x-api-key"):
+            raise NotAuthenticated("Missing x-api-key header.")
+        async with receive_multipart(request) as form:
+            files = await run_in_threadpool(_files_work, request, category, form)
+    except DomainError as exc:
+        return _ei_error(exc)
+    if not any(f["success"] for f in files):
+        first = next(f for f in files if not f["success"])
+        return JSONResponse(
+            {"success": False, "error": first["error"], "files": files}, status_code=first["status"]
+        )
+    return JSONResponse({"success": True, "files": files})
+
+
+def _data_work(request: Request, category: str, path: Path, filename: str) -> str:
+    with session_scope() as session:
+        ctx = _context(session, request)
+        outcome = service.ingest_upload(session, ctx, [(path, filename)], _options(request, category))[0]
+        outcome.raise_if_failed()
+        return outcome.samples[0].name
+
+
+@router.post("/api/{category}/data", response_class=PlainTextResponse, responses=_EI_ERRORS)
+async def ingest_data(category: str, request: Request) -> Response:
+    """The older single-document route: the body is one JSON or CBOR acquisition document."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    default = "sample.cbor" if content_type == "application/cbor" else "sample.json"
+    filename = urllib.parse.unquote(request.headers.get("x-file-name") or "") or default
+    if not filename.lower().endswith((".json", ".cbor")):
+        filename += ".cbor" if content_type == "application/cbor" else ".json"
+    try:
+        _check_category(category)
+        if not request.headers.get("x-api-key"):
+            raise NotAuthenticated("Missing x-api-key header.")
+        async with receive_body(request, filename) as path:
+            name = await run_in_threadpool(_data_work, request, category, path, filename)
+    except DomainError as exc:
+        return PlainTextResponse(exc.message, status_code=exc.status_code)
+    return PlainTextResponse(name)
+
+
+# What Edge Impulse's CLI asks first --------------------------------------------------------------------
+
+
+def _project_json(ctx: ProjectContext) -> dict[str, Any]:
+    p = ctx.project
+    return {"id": p.id, "name": p.name, "description": p.description, "created": p.created_at.isoformat()}
+
+
+def _projects_work(request: Request, project_id: int | None) -> dict[str, Any]:
+    with session_scope() as session:
+        project = _project_json(_context_read(session, request, project_id))
+    return (
+        {"success": True, "projects": [project]}
+        if project_id is None
+        else {"success": True, "project": project}
+    )
+
+
+def _context_read(session: Session, request: Request, project_id: int | None) -> ProjectContext:
+    raw = request.headers.get("x-api-key")
+    key = projects.authenticate_api_key(session, raw) if raw else None
+    if key is None:
+        raise NotAuthenticated("Missing, invalid or revoked x-api-key header.")
+    return projects.get_context(
+        session, Principal(api_key=key), key.project_id if project_id is None else project_id, Action.read
+    )
+
+
+@router.get("/v1/api/projects", responses=_EI_ERRORS)
+async def ei_projects(request: Request) -> Response:
+    """The key's project, as Edge Impulse's API lists projects."""
+    try:
+        return JSONResponse(await run_in_threadpool(_projects_work, request, None))
+    except DomainError as exc:
+        return _ei_error(exc)
+
+
+@router.get("/v1/api/{project_id}", responses=_EI_ERRORS)
+async def ei_project(project_id: int, request: Request) -> Response:
+    try:
+        return JSONResponse(await run_in_threadpool(_projects_work, request, project_id))
+    except DomainError as exc:
+        return _ei_error(exc)
