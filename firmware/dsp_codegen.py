@@ -91,17 +91,6 @@ def fft_tables(fft_length: int) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
 
 
-def sparse_filterbank(bank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each triangle as (first non-zero bin, bin count, weights); the weights concatenated."""
-    first, count, weights = [], [], []
-    for row in bank:
-        nonzero = np.flatnonzero(row)
-        first.append(int(nonzero[0]))
-        count.append(int(nonzero[-1] - nonzero[0] + 1))
-        weights.append(row[nonzero[0] : nonzero[-1] + 1])
-    return np.array(first), np.array(count), np.concatenate(weights).astype(np.float32)
-
-
 def _fft_plan(prefix: str, fft_length: int, tables: list[str]) -> str:
     cos_table, sin_table = fft_tables(fft_length)
     tables.append(
@@ -179,8 +168,8 @@ def _audio_body(
     normalization = 0
     if block_id in ("mfe", "mfcc"):
         _, bank = audio.mel_setup(frames, rate, params)
-        first, count, weights = sparse_filterbank(bank)
-        num_filters = bank.shape[0]
+        first, count, weights = bank.first, bank.count, bank.weights
+        num_filters = first.shape[0]
         low, high = audio.check_band(params["low_frequency"], params["high_frequency"], rate)
         what = f"{num_filters} HTK mel filters {low:g}-{high:g} Hz over {n // 2 + 1} bins"
         tables.append(c_table("int16_t", f"{prefix}_filter_first", first, f"{what}: first bin"))
