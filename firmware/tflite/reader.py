@@ -6,6 +6,7 @@ dataclasses, so everything downstream works on Python values and never touches o
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,7 +186,13 @@ def read_model(data: bytes) -> TfliteModel:
         return _read(data)
     except InvalidModel:
         raise
-    except (IndexError, ValueError, TypeError, OverflowError) as exc:  # offsets pointing out of the file
+    except (
+        IndexError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        struct.error,
+    ) as exc:  # offsets pointing out of the file
         raise InvalidModel(f"malformed flatbuffer: {exc}") from exc
 
 

@@ -58,7 +58,9 @@ def conv_grouped() -> tuple[keras.Model, tuple[int, ...]]:
 
 def depthwise_multiplier2_stride2() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (10, 9, 3)
-    return _model(shape, lambda x: L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same")(x)), shape
+    return _model(
+        shape, lambda x: L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same")(x)
+    ), shape
 
 
 def depthwise_dilated_valid_relu() -> tuple[keras.Model, tuple[int, ...]]:
@@ -99,13 +101,15 @@ def conv1d_global_average_pool_1d() -> tuple[keras.Model, tuple[int, ...]]:
 
 def add_of_two_branches_relu() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (6, 6, 3)
-    return _model(shape, lambda x: L.ReLU()(L.Add()([L.Conv2D(4, 1)(x), L.Conv2D(4, 3, padding="same")(x)]))), shape
+    return _model(
+        shape, lambda x: L.ReLU()(L.Add()([L.Conv2D(4, 1)(x), L.Conv2D(4, 3, padding="same")(x)]))
+    ), shape
 
 
 def add_broadcast_constant_per_channel() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (5, 4, 3)
     bias = np.linspace(-1.0, 1.5, 3, dtype=np.float32).reshape(1, 1, 1, 3)
-    return _model(shape, lambda x: L.Conv2D(3, 1)(x) + bias), shape
+    return _model(shape, lambda x: L.MaxPooling2D(2, strides=1)(x) + bias), shape
 
 
 def mul_of_two_branches() -> tuple[keras.Model, tuple[int, ...]]:
@@ -116,12 +120,14 @@ def mul_of_two_branches() -> tuple[keras.Model, tuple[int, ...]]:
 def mul_broadcast_constant() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (4, 4, 2)
     gain = np.array([0.5, -2.0], dtype=np.float32).reshape(1, 1, 1, 2)
-    return _model(shape, lambda x: L.Conv2D(2, 1)(x) * gain), shape
+    return _model(shape, lambda x: L.MaxPooling2D(2, strides=1)(x) * gain), shape
 
 
 def concatenate_channels() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (5, 5, 2)
-    return _model(shape, lambda x: L.Concatenate()([L.Conv2D(3, 1)(x), L.Conv2D(2, 3, padding="same")(x)])), shape
+    return _model(
+        shape, lambda x: L.Concatenate()([L.Conv2D(3, 1)(x), L.Conv2D(2, 3, padding="same")(x)])
+    ), shape
 
 
 def zero_padding_asymmetric() -> tuple[keras.Model, tuple[int, ...]]:
