@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -41,13 +41,13 @@ class UnknownBlock(KeyError):
 
 
 def _declare(
-    module: ModuleType, block_id: str, title: str, input_kind: str = "timeseries"
+    module: ModuleType, block_id: str, title: str, input_kind: Literal["timeseries", "image"] = "timeseries"
 ) -> ProcessingBlock:
     return ProcessingBlock(
         id=block_id,
         title=title,
         version=module.VERSION,
-        input_kind=input_kind,  # type: ignore[arg-type]
+        input_kind=input_kind,
         parameters=tuple(module.PARAMETERS),
         generate_features=module.generate_features,
         feature_shape=module.feature_shape,

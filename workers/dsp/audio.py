@@ -233,3 +233,15 @@ def mel_setup(samples: int, frequency_hz: float, params: dict) -> tuple[FrameGeo
     )
     bank = sparse_mel_filterbank(params["num_filters"], params["fft_length"], float(frequency_hz), low, high)
     return geometry, bank
+
+
+def mel_log_energies(window: np.ndarray, frequency_hz: float, params: dict) -> np.ndarray:
+    """Log mel energies in dB of a one-axis window: float32 ``[frame count, num_filters]``.
+
+    Pre-emphasis, framing, window, power spectrum, mel filters, dB: the common part of mfe and mfcc.
+    """
+    signal = single_axis(window)
+    geometry, bank = mel_setup(signal.shape[0], frequency_hz, params)
+    signal = pre_emphasize(signal, params["pre_emphasis"])
+    power = power_spectra(signal, geometry, params["window_type"])
+    return to_db(filterbank_energies(power, bank))

@@ -60,26 +60,21 @@ def lifter_table(num_cepstral: int, lifter: int) -> np.ndarray:
     return table
 
 
-def _setup(
-    samples: int, frequency_hz: float, params: dict[str, Any]
-) -> tuple[audio.FrameGeometry, np.ndarray]:
+def _check(params: dict[str, Any]) -> None:
     if params["num_cepstral"] > params["num_filters"]:
         raise InvalidParameter("num_cepstral", "must not exceed num_filters")
-    return audio.mel_setup(samples, frequency_hz, params)
 
 
 def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int, int]:
     """``(frame count, num_cepstral)``: time along rows, coefficients along columns."""
-    return (_setup(frames, frequency_hz, params)[0].count, params["num_cepstral"])
+    _check(params)
+    return (audio.mel_setup(frames, frequency_hz, params)[0].count, params["num_cepstral"])
 
 
 def cepstra(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
     """MFCC matrix float32 ``[frame count, num_cepstral]`` of a one-axis window."""
-    signal = audio.single_axis(window)
-    geometry, bank = _setup(signal.shape[0], frequency_hz, params)
-    signal = audio.pre_emphasize(signal, params["pre_emphasis"])
-    power = audio.power_spectra(signal, geometry, params["window_type"])
-    log_energies = audio.to_db(audio.filterbank_energies(power, bank))
+    _check(params)
+    log_energies = audio.mel_log_energies(window, frequency_hz, params)
     coefficients = log_energies @ dct_matrix(params["num_cepstral"], params["num_filters"]).T
     if params["lifter"]:
         coefficients *= lifter_table(params["num_cepstral"], params["lifter"])

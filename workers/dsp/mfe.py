@@ -39,11 +39,7 @@ def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) ->
 
 def log_energies(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
     """Mel energies in dB, before the noise-floor normalization: float32 ``[frame count, num_filters]``."""
-    signal = audio.single_axis(window)
-    geometry, bank = audio.mel_setup(signal.shape[0], frequency_hz, params)
-    signal = audio.pre_emphasize(signal, params["pre_emphasis"])
-    power = audio.power_spectra(signal, geometry, params["window_type"])
-    return audio.to_db(audio.filterbank_energies(power, bank))
+    return audio.mel_log_energies(window, frequency_hz, params)
 
 
 def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
