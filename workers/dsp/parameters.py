@@ -48,10 +48,12 @@ class Parameter:
                 raise InvalidParameter(self.name, f"expected true or false, got {value!r}")
             return bool(value)
         if self.type == "select":
-            if value not in self.options:
-                choices = ", ".join(repr(o) for o in self.options)
-                raise InvalidParameter(self.name, f"{value!r} is not one of {choices}")
-            return value
+            # Compare types as well as values: 512.0 or True must not pass for the option 512 or 1.
+            for option in self.options:
+                if type(option) is type(value) and option == value:
+                    return option
+            choices = ", ".join(repr(o) for o in self.options)
+            raise InvalidParameter(self.name, f"{value!r} is not one of {choices}")
         # Booleans are ints in Python; a checkbox value must never pass as a number.
         if isinstance(value, bool | np.bool_) or not isinstance(
             value, int | float | np.integer | np.floating

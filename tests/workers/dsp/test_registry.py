@@ -44,6 +44,8 @@ def test_whole_floats_are_accepted_as_ints_and_ints_as_floats() -> None:
         ("mfcc", {"num_filters": "20"}, "num_filters", "expected a number"),
         ("mfcc", {"num_filters": True}, "num_filters", "expected a number"),
         ("mfcc", {"fft_length": 300}, "fft_length", "not one of"),
+        ("mfcc", {"fft_length": 512.0}, "fft_length", "not one of"),
+        ("mfcc", {"fft_length": "512"}, "fft_length", "not one of"),
         ("mfcc", {"window_type": "blackman"}, "window_type", "not one of"),
         ("mfcc", {"pre_emphasis": float("nan")}, "pre_emphasis", "finite"),
         ("flatten", {"rms": 1}, "rms", "true or false"),
