@@ -6,47 +6,31 @@ blocks and validate a form without paying for it. The training functions are imp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
+from workers.dsp.parameters import InvalidParameter, validate_parameters
+from workers.dsp.parameters import Parameter as ScalarParameter
+
+__all__ = ["LEARN_BLOCKS", "InvalidParameter", "LearnBlock", "Parameter", "validate_parameters"]
 
 ParameterType = Literal["int", "float", "bool", "select", "multiselect", "layers"]
 
 
-class InvalidParameter(ValueError):
-    """A learning-block parameter is unknown, of the wrong type, out of range or inconsistent."""
-
-    def __init__(self, parameter: str, reason: str) -> None:
-        super().__init__(f"parameter '{parameter}': {reason}")
-        self.parameter = parameter
-        self.reason = reason
-
-
 @dataclass(frozen=True)
-class Parameter:
-    """One block parameter; ``minimum``/``maximum`` bound numbers, ``options`` the (multi)select choices."""
+class Parameter(ScalarParameter):
+    """A processing-block parameter plus two learning-block types.
 
-    name: str
-    type: ParameterType
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    options: tuple[Any, ...] = ()
+    ``multiselect`` takes a list of ``options`` (augmentations); ``layers`` a JSON layer list checked by
+    ``architecture.validate_layers``. Numbers, booleans and selects validate as in the processing blocks,
+    and raise the same ``InvalidParameter``, so the studio handles both kinds of block alike.
+    """
+
+    type: ParameterType  # type: ignore[assignment]  # widens the processing blocks' types
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ``InvalidParameter``."""
-        if self.type == "bool":
-            if not isinstance(value, bool | np.bool_):
-                raise InvalidParameter(self.name, f"expected true or false, got {value!r}")
-            return bool(value)
-        if self.type == "select":
-            if value not in self.options:
-                raise InvalidParameter(self.name, f"{value!r} is not one of {_choices(self.options)}")
-            return value
         if self.type == "multiselect":
             if isinstance(value, str) or not isinstance(value, Sequence):
                 raise InvalidParameter(self.name, f"expected a list of choices, got {value!r}")
@@ -65,51 +49,11 @@ class Parameter:
                 return validate_layers(value)
             except ArchitectureError as exc:
                 raise InvalidParameter(self.name, str(exc)) from exc
-        # Booleans are ints in Python; a checkbox value must never pass as a number.
-        if isinstance(value, bool | np.bool_) or not isinstance(
-            value, int | float | np.integer | np.floating
-        ):
-            raise InvalidParameter(self.name, f"expected a number, got {value!r}")
-        if self.type == "int":
-            if isinstance(value, float | np.floating) and not float(value).is_integer():
-                raise InvalidParameter(self.name, f"expected a whole number, got {value!r}")
-            number: int | float = int(value)
-        else:
-            number = float(value)
-            if not math.isfinite(number):
-                raise InvalidParameter(self.name, f"expected a finite number, got {value!r}")
-        if self.minimum is not None and number < self.minimum:
-            raise InvalidParameter(self.name, f"{number} is below the minimum {self.minimum:g}")
-        if self.maximum is not None and number > self.maximum:
-            raise InvalidParameter(self.name, f"{number} is above the maximum {self.maximum:g}")
-        return number
-
-    def to_json(self) -> dict[str, Any]:
-        """The declaration as JSON for the form renderer."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "type": self.type,
-            "default": self.default,
-            "help": self.help,
-        }
-        if self.minimum is not None or self.maximum is not None:
-            out["range"] = [self.minimum, self.maximum]
-        if self.options:
-            out["options"] = list(self.options)
-        return out
+        return super().validate(value)
 
 
 def _choices(options: Sequence[Any]) -> str:
     return ", ".join(repr(o) for o in options)
-
-
-def validate_parameters(parameters: Sequence[Parameter], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check ``values`` against ``parameters``: refuse unknown names, convert types, fill defaults."""
-    known = {p.name: p for p in parameters}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise InvalidParameter(unknown[0], f"unknown parameter (known: {', '.join(known)})")
-    return {p.name: p.validate(values[p.name]) if p.name in values else p.default for p in parameters}
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,12 @@ def test_defaults_fill_an_empty_form() -> None:
     assert params["augmentation"] == []
 
 
-def test_parameter_declarations_render_as_json_with_ranges() -> None:
+def test_parameter_declarations_carry_name_type_default_help_and_range() -> None:
     epochs = next(p for p in LEARN_BLOCKS["classifier"].PARAMETERS if p.name == "epochs")
-    assert epochs.to_json() == {
-        "name": "epochs",
-        "type": "int",
-        "default": 30,
-        "help": "Passes over the training set.",
-        "range": [1, 1000],
-    }
+    assert (epochs.type, epochs.default, epochs.help) == ("int", 30, "Passes over the training set.")
+    assert (epochs.minimum, epochs.maximum) == (1, 1000)
+    augmentation = next(p for p in LEARN_BLOCKS["classifier"].PARAMETERS if p.name == "augmentation")
+    assert augmentation.type == "multiselect" and "time_shift" in augmentation.options
 
 
 @pytest.mark.parametrize(
