@@ -3,10 +3,13 @@ starting feature generation."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
@@ -17,7 +20,7 @@ from backend.impulses.schemas import DspBlockIn, ImpulseCreate, InputBlock, Lear
 from backend.projects.service import ProjectContext
 from workers.dsp import BLOCKS, validate_params
 from workers.learn.blocks import LEARN_BLOCKS
-from workers.pipeline.windowing import frames_per_window
+from workers.pipeline.windowing import WindowLongerThanSample, frames_per_window
 
 if TYPE_CHECKING:
     from backend.data.models import Sample
@@ -379,3 +382,75 @@ def block_defaults(kind: str, block_type: str) -> dict[str, Any]:
     if kind == "dsp":
         return validate_params(block_type, {})
     return LEARN_BLOCKS[block_type].validate_params({})
+
+
+# Processing-block preview -----------------------------------------------------------------------
+
+
+@dataclass
+class BlockPreview:
+    """One processing block applied to one window of one sample, for the block's page."""
+
+    impulse: Impulse
+    block: dict[str, Any]
+    samples: list[Sample]
+    sample: Sample | None = None
+    window_index: int = 0
+    window_count: int = 0
+    window: np.ndarray | None = None
+    features: np.ndarray | None = None
+    feature_shape: tuple[int, ...] = ()
+    feature_names: list[str] | None = None
+
+
+def _named_features(impulse: Impulse, block: dict[str, Any], shape: tuple[int, ...]) -> list[str] | None:
+    declared = BLOCKS[block["type"]].feature_names
+    if declared is None or impulse.input_block["type"] == "image":
+        return None
+    names = declared(
+        shape[0] if len(shape) > 1 else 0, len(impulse.input_block["axes"]), 0.0, **block["params"]
+    )
+    axes = impulse.input_block["axes"]
+    # The blocks number axes; the user knows them by their sensor names.
+    return [re.sub(r"^axis(\d+) ", lambda m: f"{axes[int(m.group(1))]} ", n) for n in names]
+
+
+def preview_block(
+    session: Session, ctx: ProjectContext, dsp_id: str, sample_id: int | None = None, window: int = 0
+) -> BlockPreview:
+    """Features of processing block ``dsp_id`` of the current impulse for one window of a sample."""
+    from backend.impulses import features
+
+    impulse = get_current_or_raise(session, ctx)
+    block = next((b for b in impulse.dsp_blocks if b["id"] == dsp_id), None)
+    if block is None:
+        raise NotFound(f"The current impulse has no processing block {dsp_id}.")
+    kind = impulse.input_block["type"]
+    usable = [
+        s
+        for s in dataset.samples(session, ctx.project.id, None)
+        if (s.kind == "image") == (kind == "image")
+        and (kind == "image" or not dataset.missing_axes(s, impulse.input_block["axes"]))
+    ]
+    preview = BlockPreview(impulse=impulse, block=block, samples=usable)
+    if not usable:
+        return preview
+    sample = next((s for s in usable if s.id == sample_id), None) if sample_id is not None else usable[0]
+    if sample is None:
+        raise NotFound(f"Sample {sample_id} is not usable with this impulse.")
+    values = dataset.values_for(sample, impulse.input_block)
+    try:
+        batch = features.block_windows(impulse, values, sample.interval_ms)
+    except WindowLongerThanSample as exc:
+        raise InvalidInput(
+            f"Sample {sample.id} is shorter than one window: {exc}.", field="sample_id"
+        ) from exc
+    index = min(max(window, 0), batch.shape[0] - 1)
+    preview.sample = sample
+    preview.window_index = index
+    preview.window_count = int(batch.shape[0])
+    preview.window = batch[index]
+    preview.features = features.features_of_windows(impulse, batch[index : index + 1], dsp_ids=[dsp_id])[0][0]
+    preview.feature_shape = features.feature_shape(impulse, [dsp_id])
+    preview.feature_names = _named_features(impulse, block, preview.feature_shape)
+    return preview
