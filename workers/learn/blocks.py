@@ -51,6 +51,20 @@ class Parameter(ScalarParameter):
                 raise InvalidParameter(self.name, str(exc)) from exc
         return super().validate(value)
 
+    def to_json(self) -> dict[str, Any]:
+        """The declaration as JSON for the form renderer."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "help": self.help,
+        }
+        if self.minimum is not None or self.maximum is not None:
+            out["range"] = [self.minimum, self.maximum]
+        if self.options:
+            out["options"] = list(self.options)
+        return out
+
 
 def _choices(options: Sequence[Any]) -> str:
     return ", ".join(repr(o) for o in options)

@@ -34,6 +34,17 @@ def test_parameter_declarations_carry_name_type_default_help_and_range() -> None
     assert augmentation.type == "multiselect" and "time_shift" in augmentation.options
 
 
+def test_parameter_declarations_render_as_json_with_ranges() -> None:
+    epochs = next(p for p in LEARN_BLOCKS["classifier"].PARAMETERS if p.name == "epochs")
+    assert epochs.to_json() == {
+        "name": "epochs",
+        "type": "int",
+        "default": 30,
+        "help": "Passes over the training set.",
+        "range": [1, 1000],
+    }
+
+
 @pytest.mark.parametrize(
     ("values", "field", "reason"),
     [
