@@ -1,4 +1,5 @@
-"""Spectral-analysis block: optional Butterworth filter, then RMS, spectral peaks and an FFT power spectrum per axis.
+"""Spectral-analysis block: optional Butterworth filter, then per axis either RMS, spectral peaks and an FFT
+power spectrum, or statistics of the bands of a wavelet decomposition.
 
 Suited to vibration and motion (IMU) windows where the frequency content tells the classes apart.
 """
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
+from workers.dsp import wavelet
 from workers.dsp.parameters import InvalidInput, InvalidParameter, Parameter
 
 VERSION = 1
@@ -21,6 +23,13 @@ POWER_FLOOR = 1e-10
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("scale_axes", "float", 1.0, "Multiplies every value before the analysis.", -1e6, 1e6),
+    Parameter(
+        "analysis_type",
+        "select",
+        "fft",
+        "fft: RMS, peaks and power spectrum; wavelet: statistics of each wavelet band.",
+        options=("fft", "wavelet"),
+    ),
     Parameter(
         "filter_type", "select", "none", "Butterworth filter applied first.", options=("none", "low", "high")
     ),
@@ -48,6 +57,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "peaks_count", "int", 3, "Number of strongest spectral peaks reported (frequency and power).", 0, 16
     ),
+    Parameter(
+        "wavelet",
+        "select",
+        "db4",
+        "Wavelet of the decomposition (wavelet analysis).",
+        options=wavelet.WAVELETS,
+    ),
+    Parameter("wavelet_level", "int", 2, "Decomposition levels (wavelet analysis).", 1, 8),
 )
 
 
@@ -79,12 +96,14 @@ def segment_count(frames: int, fft_length: int, overlap: bool) -> int:
 
 
 def features_per_axis(params: dict[str, Any]) -> int:
-    """RMS, then (frequency, power) per peak, then fft_length / 2 spectral bins."""
+    """FFT: RMS, (frequency, power) per peak, fft_length / 2 bins. Wavelet: 6 statistics per band."""
+    if params["analysis_type"] == "wavelet":
+        return (params["wavelet_level"] + 1) * len(wavelet.BAND_STATISTICS)
     return 1 + 2 * params["peaks_count"] + params["fft_length"] // 2
 
 
 def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int]:
-    """``(axes * (1 + 2 * peaks_count + fft_length / 2),)``."""
+    """``(axes * features_per_axis,)``."""
     _check(frequency_hz, params)
     return (axes * features_per_axis(params),)
 
@@ -93,6 +112,15 @@ def feature_names(frames: int, axes: int, frequency_hz: float, **params: Any) ->
     """Names in feature order, with bin centre frequencies."""
     n = params["fft_length"]
     names: list[str] = []
+    if params["analysis_type"] == "wavelet":
+        level = params["wavelet_level"]
+        bands = [f"detail{i + 1}" for i in range(level)] + [f"approximation{level}"]
+        return [
+            f"axis{a} {band} {stat}"
+            for a in range(axes)
+            for band in bands
+            for stat in wavelet.BAND_STATISTICS
+        ]
     for a in range(axes):
         names.append(f"axis{a} rms")
         for p in range(params["peaks_count"]):
@@ -124,7 +152,8 @@ def top_peaks(power: np.ndarray, count: int) -> np.ndarray:
 
 
 def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarray:
-    """Per axis: RMS, peaks as (Hz, power), then the power spectrum; axis-major, float32."""
+    """Per axis: RMS, peaks as (Hz, power) and the power spectrum, or wavelet band statistics;
+    axis-major, float32."""
     data = np.asarray(window, dtype=np.float32)
     if data.ndim != 2 or data.shape[0] == 0:
         raise InvalidInput(f"spectral analysis takes a [frames, axes] window, got shape {data.shape}")
@@ -139,6 +168,10 @@ def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) ->
         # sosfilt needs writable coefficients; the cached table is read-only.
         data = scipy.signal.sosfilt(sos.copy(), data, axis=0).astype(np.float32)
     out = np.empty((data.shape[1], features_per_axis(params)), dtype=np.float32)
+    if params["analysis_type"] == "wavelet":
+        for a in range(data.shape[1]):
+            out[a] = wavelet.features(data[:, a], params["wavelet"], params["wavelet_level"])
+        return out.reshape(-1)
     for a in range(data.shape[1]):
         x = data[:, a]
         wide = x.astype(np.float64)
