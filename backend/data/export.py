@@ -101,6 +101,8 @@ def export_zip(session: Session, ctx: ProjectContext, *, enabled_only: bool = Fa
                         if sample.label is not None
                         else {"type": "unlabeled"},
                         "metadata": _metadata(sample.meta),
+                        # Edge Impulse's SDK reads this key on every entry, boxes or not.
+                        "boundingBoxes": sample.meta.get("bounding_boxes") or [],
                         "enabled": sample.enabled,
                     }
                 )

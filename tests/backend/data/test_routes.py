@@ -20,7 +20,9 @@ def _upload(client, project_id: int, files: list[tuple[str, bytes]], **form: str
 def test_upload_stores_each_file_with_label_from_its_name(owner_client, world: World, corpus: Corpus) -> None:
     csv = corpus.timeseries_csv("idle.01.csv", rows=30).read_bytes()
     wav = Corpus.wav_bytes(b"\x00\x10" * 1600, rate=16000)
-    resp = _upload(owner_client, world.project.id, [("idle.01.csv", csv), ("noise.wav", wav)], category="training")
+    resp = _upload(
+        owner_client, world.project.id, [("idle.01.csv", csv), ("noise.wav", wav)], category="training"
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert (body["accepted"], body["rejected"]) == (2, 0)
@@ -36,7 +38,9 @@ def test_upload_reports_bad_files_by_name_and_stores_the_good_ones(
     owner_client, world: World, corpus: Corpus
 ) -> None:
     good = corpus.timeseries_csv("walk.1.csv").read_bytes()
-    resp = _upload(owner_client, world.project.id, [("walk.1.csv", good), ("broken.wav", b"not a wav at all")])
+    resp = _upload(
+        owner_client, world.project.id, [("walk.1.csv", good), ("broken.wav", b"not a wav at all")]
+    )
     assert resp.status_code == 200
     files = {f["filename"]: f for f in resp.json()["files"]}
     assert files["walk.1.csv"]["success"] is True
@@ -91,11 +95,15 @@ def test_list_filters_by_label_category_sensor_and_pages_by_keyset(
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == 6
 
 
-def test_values_are_downsampled_to_max_points_keeping_peaks(owner_client, world: World, corpus: Corpus) -> None:
+def test_values_are_downsampled_to_max_points_keeping_peaks(
+    owner_client, world: World, corpus: Corpus
+) -> None:
     rows = [[i * 10, 100.0 if i == 777 else 0.0] for i in range(2000)]
     data = Corpus.csv_text(["timestamp", "x"], rows).encode()
     sample = _upload(owner_client, world.project.id, [("peak.csv", data)]).json()["files"][0]["samples"][0]
-    values = owner_client.get(f"/api/projects/{world.project.id}/samples/{sample['id']}/values?max_points=100")
+    values = owner_client.get(
+        f"/api/projects/{world.project.id}/samples/{sample['id']}/values?max_points=100"
+    )
     body = values.json()
     assert body["downsampled"] is True and len(body["t_ms"]) <= 100
     assert max(body["axes"][0]["values"]) == 100.0
@@ -115,7 +123,13 @@ def test_patch_renames_relabels_moves_disables_and_sets_metadata(
     data = corpus.timeseries_csv("p.csv").read_bytes()
     sid = _upload(owner_client, world.project.id, [("p.csv", data)]).json()["files"][0]["samples"][0]["id"]
     url = f"/api/projects/{world.project.id}/samples/{sid}"
-    body = {"name": "renamed", "label": "up", "category": "anomaly", "enabled": False, "metadata": {"site": "A"}}
+    body = {
+        "name": "renamed",
+        "label": "up",
+        "category": "anomaly",
+        "enabled": False,
+        "metadata": {"site": "A"},
+    }
     resp = owner_client.patch(url, json=body)
     assert resp.status_code == 200, resp.text
     got = resp.json()
@@ -174,7 +188,10 @@ def test_someone_elses_project_is_a_404(client, world: World, session) -> None: 
 
 
 def test_export_zip_round_trips_through_upload(owner_client, world: World, corpus: Corpus) -> None:
-    csvs = [(f"lab{i % 2}.{i}.csv", corpus.timeseries_csv(f"e{i}.csv", rows=20 + i).read_bytes()) for i in range(4)]
+    csvs = [
+        (f"lab{i % 2}.{i}.csv", corpus.timeseries_csv(f"e{i}.csv", rows=20 + i).read_bytes())
+        for i in range(4)
+    ]
     wav = ("tone.wav", Corpus.wav_bytes(b"\x00\x20" * 800))
     _upload(owner_client, world.project.id, [*csvs, wav], category="split")
     resp = owner_client.get(f"/api/projects/{world.project.id}/samples/export")
