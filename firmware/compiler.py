@@ -45,9 +45,17 @@ class CompileResult:
     prefix: str
 
 
-def runtime_sources() -> list[Path]:
-    """The portable kernel sources every generated model links against."""
-    return sorted((RUNTIME_DIR / "src").glob("*.c"))
+def runtime_sources(arch: str | None = None) -> list[Path]:
+    """The kernel sources a generated model links against: the portable ``src/`` files, with any file
+    of the same name under ``arch/<arch>/`` used instead (build those with ``-DMF_USE_ARM_DSP`` and
+    ``-I runtime/arch/<arch>`` for ``arch="arm"``)."""
+    portable = sorted((RUNTIME_DIR / "src").glob("*.c"))
+    if arch is None:
+        return portable
+    variants = RUNTIME_DIR / "arch" / arch
+    if not variants.is_dir():
+        raise ValueError(f"no runtime variants for architecture {arch!r}")
+    return [variants / src.name if (variants / src.name).exists() else src for src in portable]
 
 
 def _plan(lowered: LoweredModel) -> ArenaPlan:

@@ -49,8 +49,9 @@ interp.print_allocations()
 """
 
 
-def tflm_arena_size(tflite: bytes, *, tmp_path: str) -> int:
-    """Total arena bytes TFLM allocates for the model, as print_allocations() reports it."""
+def tflm_arena(tflite: bytes, *, tmp_path: str) -> dict[str, int]:
+    """TFLM's arena use as print_allocations() reports it: ``total``, ``head`` (tensor data,
+    including the model input and output) and ``tail`` (persistent metadata), in bytes."""
     path = f"{tmp_path}/probe.tflite"
     with open(path, "wb") as f:
         f.write(tflite)
@@ -62,7 +63,12 @@ def tflm_arena_size(tflite: bytes, *, tmp_path: str) -> int:
         check=False,
     )
     text = proc.stderr + proc.stdout
-    match = re.search(r"[Tt]otal[^\n]*?(\d+)\s*bytes", text) or re.search(r"arena[^\n]*?(\d+)", text)
-    if proc.returncode != 0 or match is None:
+    found = dict(re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", text))
+    if proc.returncode != 0 or set(found) != {"total", "head", "tail"}:
         raise RuntimeError(f"TFLM arena probe failed: {text[-2000:]}")
-    return int(match.group(1))
+    return {key: int(value) for key, value in found.items()}
+
+
+def tflm_arena_size(tflite: bytes, *, tmp_path: str) -> int:
+    """Total arena bytes TFLM needs for the model."""
+    return tflm_arena(tflite, tmp_path=tmp_path)["total"]
