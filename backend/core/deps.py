@@ -51,6 +51,8 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
         user = auth.user_for_session(session, token) if token else None
         principal = Principal(user=user) if user else Principal()
     request.state.principal = principal
+    # A plain copy for page chrome: error pages render after the session rolled back.
+    request.state.user_email = principal.user.email if principal.user else None
     return principal
 
 

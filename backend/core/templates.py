@@ -35,6 +35,7 @@ def render(
     ctx = {
         "request": request,
         "principal": getattr(request.state, "principal", None),
+        "user_email": getattr(request.state, "user_email", None),
         "csrf_token": request.scope.get("state", {}).get("csrf_token", ""),
         "project_nav": PROJECT_NAV,
     }
