@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import workers.dsp as dsp
-from workers.dsp import audio, image, mfcc, spectral
+from workers.dsp import audio, image, mfcc, spectral, wavelet
 
 C_BLOCKS = ("raw", "flatten", "spectral", "spectrogram", "mfe", "mfcc", "image")
 
@@ -134,14 +134,29 @@ def _spectral_body(
                 f"{params['filter_cutoff']:g} Hz at {rate:g} Hz: {sections} sections b0 b1 b2 a0 a1 a2",
             )
         )
-    plan = _fft_plan(prefix, n, tables)
+    if params["analysis_type"] == "wavelet":
+        # The FFT fields are unused in wavelet analysis; the smallest valid plan keeps the struct complete.
+        taps = wavelet.daubechies(params["wavelet"])
+        level = params["wavelet_level"]
+        tables.append(
+            c_table(
+                "float", f"{prefix}_wavelet", taps, f"{params['wavelet']} scaling filter, {taps.size} taps"
+            )
+        )
+        fields = f"{{0, 0, 0}}, 0, 0, 0, {_float_literal(rate)}, {prefix}_wavelet, {taps.size}, {level}"
+        padded = wavelet.padded_length(frames, level)
+        scratch = 2 * padded + padded // 2
+    else:
+        plan = _fft_plan(prefix, n, tables)
+        fields = (
+            f"{plan},\n    {int(params['fft_overlap'])}, {int(params['power_scale'] == 'log')}, "
+            f"{params['peaks_count']}, {_float_literal(rate)}, 0, 0, 0"
+        )
+        scratch = frames + n + (n // 2 + 1) + 2 * (n // 2)
     tables.append(
         f"static const mf_dsp_spectral_params {prefix}_params = {{\n"
-        f"    {_float_literal(params['scale_axes'])}, {sos_name}, {sections}, {plan},\n"
-        f"    {int(params['fft_overlap'])}, {int(params['power_scale'] == 'log')}, {params['peaks_count']}, "
-        f"{_float_literal(rate)}}};\n"
+        f"    {_float_literal(params['scale_axes'])}, {sos_name}, {sections}, {fields}}};\n"
     )
-    scratch = frames + n + (n // 2 + 1) + 2 * (n // 2)
     return f"mf_dsp_spectral(&{prefix}_params, FRAMES, AXES, input, scratch, output)", scratch
 
 
@@ -349,7 +364,7 @@ RUNTIME_INCLUDE_DIRS = (RUNTIME_DIR, Path(__file__).parent / "runtime" / "includ
 
 # libm functions the DSP runtime calls. Linkers that read flags before the objects (the target builders
 # do) would skip libm, so the symbols are first declared undefined; then -lm supplies them.
-LIBM_LINK_FLAGS = ("-Wl,-u,log10f", "-Wl,-u,sqrt", "-lm")
+LIBM_LINK_FLAGS = ("-Wl,-u,log10f", "-Wl,-u,sqrt", "-Wl,-u,log2", "-lm")
 
 
 def write_block_sources(directory: Path, generated: GeneratedBlock, prefix: str = "mf_block") -> list[Path]:

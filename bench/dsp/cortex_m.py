@@ -33,6 +33,13 @@ def cases() -> list[tuple[str, str, dict, np.ndarray, float]]:
         ("flatten", "IMU 125x3", {}, imu, 62.5),
         ("spectral", "IMU 125x3, FFT 64", {}, imu, 62.5),
         ("spectral", "IMU 125x3, low-pass order 6", {"filter_type": "low", "filter_cutoff": 5.0}, imu, 62.5),
+        (
+            "spectral",
+            "IMU 125x3, wavelet db4 level 3",
+            {"analysis_type": "wavelet", "wavelet_level": 3},
+            imu,
+            62.5,
+        ),
         ("mfcc", "audio 1 s, 99 frames, FFT 512", {}, audio, 16000.0),
         ("mfe", "audio 1 s, 99 frames, FFT 512", {}, audio, 16000.0),
         ("spectrogram", "audio 1 s, 99 frames, FFT 512", {}, audio, 16000.0),

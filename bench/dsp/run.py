@@ -51,6 +51,13 @@ def block_rows(rng: np.random.Generator) -> list[tuple[str, str, float]]:
             RATE_IMU,
             {"filter_type": "low", "filter_cutoff": 5.0},
         ),
+        (
+            "spectral",
+            "IMU 125x3, wavelet db4 level 3",
+            imu,
+            RATE_IMU,
+            {"analysis_type": "wavelet", "wavelet_level": 3},
+        ),
         ("mfcc", "audio 1 s @ 16 kHz", audio, RATE_AUDIO, {}),
         ("mfe", "audio 1 s @ 16 kHz", audio, RATE_AUDIO, {}),
         ("spectrogram", "audio 1 s @ 16 kHz", audio, RATE_AUDIO, {}),

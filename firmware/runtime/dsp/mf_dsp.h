@@ -45,19 +45,25 @@ typedef struct {
 mf_status mf_dsp_flatten(const mf_dsp_flatten_params *params, int32_t frames, int32_t axes, const float *input,
                          float *output);
 
-/* spectral: filter, RMS, peaks and FFT power per axis (docs/dsp.md section 5). */
+/* spectral: filter, then per axis RMS, peaks and FFT power, or wavelet band statistics
+ * (docs/dsp.md section 5). */
 typedef struct {
     float scale;          /* multiplies every input value */
     const float *sos;     /* num_sections rows of b0 b1 b2 a0 a1 a2 (a0 = 1), or NULL: no filter */
     int32_t num_sections; /* >= 0 */
-    mf_dsp_rfft_plan fft; /* segment length N */
+    mf_dsp_rfft_plan fft; /* segment length N (FFT analysis) */
     int32_t overlap;      /* 1: segments start every N/2 samples; 0: every N */
     int32_t log_scale;    /* 1: log10(max(P, 1e-10)); 0: P */
     int32_t peaks_count;  /* 0 .. N/2 */
     float frequency_hz;   /* sampling rate, for peak frequencies */
+    const float *wavelet; /* wavelet_taps scaling-filter taps: wavelet analysis; NULL: FFT analysis */
+    int32_t wavelet_taps; /* 2 .. 16, even */
+    int32_t wavelet_level; /* 1 .. 8 decomposition levels */
 } mf_dsp_spectral_params;
 
-size_t mf_dsp_spectral_scratch_size(int32_t frames, int32_t fft_length);
+/* Features per axis: 1 + 2 peaks_count + N/2 (FFT) or 6 (wavelet_level + 1) (wavelet). */
+int32_t mf_dsp_spectral_features_per_axis(const mf_dsp_spectral_params *params);
+size_t mf_dsp_spectral_scratch_size(const mf_dsp_spectral_params *params, int32_t frames);
 mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, int32_t axes, const float *input,
                           float *scratch, float *output);
 

@@ -5,12 +5,39 @@
 #include "mf_dsp.h"
 
 #define POWER_FLOOR 1e-10f
+/* As in flatten: below this variance relative to the mean square a band is constant to float precision. */
+#define FLAT_RELATIVE_VARIANCE 1e-12
+/* A band with at most this share of the signal's energy holds only rounding noise. */
+#define NEGLIGIBLE_ENERGY_SHARE 1e-12
 
-/* Scratch layout in floats: signal [frames], FFT buffer [N], one segment's power [N/2 + 1],
- * averaged power [N/2], local-maximum marks [N/2]. */
-size_t mf_dsp_spectral_scratch_size(int32_t frames, int32_t fft_length)
+/* Signal length after zero padding to a multiple of 2^level (wavelet analysis). */
+static int32_t padded_length(int32_t frames, int32_t level)
 {
-    return (size_t)frames + (size_t)fft_length + (size_t)(fft_length / 2 + 1) + 2u * (size_t)(fft_length / 2);
+    const int32_t block = (int32_t)1 << level;
+    return (frames + block - 1) / block * block;
+}
+
+int32_t mf_dsp_spectral_features_per_axis(const mf_dsp_spectral_params *params)
+{
+    if (params->wavelet != 0) {
+        return 6 * (params->wavelet_level + 1);
+    }
+    return 1 + 2 * params->peaks_count + params->fft.n / 2;
+}
+
+/* Scratch layout in floats. FFT: signal [frames], FFT buffer [N], one segment's power [N/2 + 1],
+ * averaged power [N/2], local-maximum marks [N/2]. Wavelet: padded signal [P], bands [P], next
+ * approximation [P/2]. */
+size_t mf_dsp_spectral_scratch_size(const mf_dsp_spectral_params *params, int32_t frames)
+{
+    if (params == 0) {
+        return 0;
+    }
+    if (params->wavelet != 0) {
+        const size_t padded = (size_t)padded_length(frames, params->wavelet_level);
+        return 2u * padded + padded / 2u;
+    }
+    return (size_t)frames + (size_t)params->fft.n + (size_t)(params->fft.n / 2 + 1) + 2u * (size_t)(params->fft.n / 2);
 }
 
 /* Cascade of second-order sections, transposed direct form II from a zero state, in place. */
@@ -98,6 +125,94 @@ static void write_peaks(const mf_dsp_spectral_params *params, const float *power
     }
 }
 
+/* Statistics of one band into out[6]: rms, stdev, skewness, kurtosis, zero-crossing rate, entropy, in
+ * double; shape statistics are 0 for a band holding at most 1e-12 of the signal's energy. */
+static void band_statistics(const float *band, int32_t count, double signal_energy, float *out)
+{
+    double sum = 0.0, energy = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0, mean, mean_square, entropy = 0.0;
+    int32_t k, crossings = 0;
+    for (k = 0; k < count; ++k) {
+        sum += (double)band[k];
+        energy += (double)band[k] * (double)band[k];
+    }
+    mean = sum / count;
+    mean_square = energy / count;
+    for (k = 0; k < count; ++k) {
+        const double d = (double)band[k] - mean;
+        m2 += d * d;
+        m3 += d * d * d;
+        m4 += d * d * d * d;
+    }
+    m2 /= count;
+    m3 /= count;
+    m4 /= count;
+    out[0] = (float)sqrt(mean_square);
+    out[1] = (float)sqrt(m2);
+    out[2] = out[3] = out[4] = out[5] = 0.0f;
+    if (energy <= NEGLIGIBLE_ENERGY_SHARE * signal_energy) {
+        return;
+    }
+    if (m2 > FLAT_RELATIVE_VARIANCE * mean_square) {
+        out[2] = (float)(m3 / (m2 * sqrt(m2)));
+        out[3] = (float)(m4 / (m2 * m2) - 3.0);
+    }
+    for (k = 1; k < count; ++k) {
+        crossings += (double)band[k - 1] * (double)band[k] < 0.0;
+    }
+    out[4] = count > 1 ? (float)((double)crossings / (count - 1)) : 0.0f;
+    for (k = 0; k < count; ++k) {
+        const double p = (double)band[k] * (double)band[k] / energy;
+        if (p > 0.0) {
+            entropy -= p * log2(p);
+        }
+    }
+    out[5] = (float)entropy;
+}
+
+/* Periodized DWT of x[padded] (overwritten) into bands (d1, ..., dL, aL), then their statistics. */
+static void wavelet_features(const mf_dsp_spectral_params *params, float *x, int32_t padded, float *bands,
+                             float *next, float *out)
+{
+    const int32_t taps = params->wavelet_taps;
+    const float *h = params->wavelet;
+    int32_t level, k, n, length = padded, offset = 0;
+    double signal_energy = 0.0;
+    for (level = 0; level < params->wavelet_level; ++level) {
+        const int32_t half = length / 2;
+        for (k = 0; k < half; ++k) {
+            float approx = 0.0f, detail = 0.0f;
+            for (n = 0; n < taps; ++n) {
+                const float taken = x[(2 * k + n) % length];
+                /* g[n] = (-1)^n h[taps - 1 - n] */
+                const float g = (n % 2 == 0) ? h[taps - 1 - n] : -h[taps - 1 - n];
+                approx += h[n] * taken;
+                detail += g * taken;
+            }
+            next[k] = approx;
+            bands[offset + k] = detail;
+        }
+        offset += half;
+        for (k = 0; k < half; ++k) {
+            x[k] = next[k];
+        }
+        length = half;
+    }
+    for (k = 0; k < length; ++k) {
+        bands[offset + k] = x[k];
+    }
+    for (k = 0; k < padded; ++k) {
+        signal_energy += (double)bands[k] * (double)bands[k];
+    }
+    length = padded;
+    offset = 0;
+    for (level = 0; level <= params->wavelet_level; ++level) {
+        const int32_t count = level < params->wavelet_level ? length / 2 : length;
+        band_statistics(bands + offset, count, signal_energy, out + 6 * level);
+        offset += count;
+        length /= 2;
+    }
+}
+
 mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, int32_t axes, const float *input,
                           float *scratch, float *output)
 {
@@ -108,6 +223,27 @@ mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, 
     }
     if (frames < 1 || axes < 1) {
         return MF_ERR_SHAPE;
+    }
+    if (params->wavelet != 0) {
+        int32_t padded;
+        if (params->wavelet_taps < 2 || params->wavelet_taps > 16 || params->wavelet_taps % 2 != 0 ||
+            params->wavelet_level < 1 || params->wavelet_level > 8 || params->num_sections < 0) {
+            return MF_ERR_PARAM;
+        }
+        padded = padded_length(frames, params->wavelet_level);
+        for (a = 0; a < axes; ++a) {
+            x = scratch;
+            for (t = 0; t < frames; ++t) {
+                x[t] = input[t * axes + a] * params->scale;
+            }
+            run_sections(params->sos, params->num_sections, x, frames);
+            for (t = frames; t < padded; ++t) {
+                x[t] = 0.0f;
+            }
+            wavelet_features(params, x, padded, x + padded, x + 2 * padded,
+                             output + (size_t)a * (size_t)mf_dsp_spectral_features_per_axis(params));
+        }
+        return MF_OK;
     }
     n = params->fft.n;
     bins = n / 2;

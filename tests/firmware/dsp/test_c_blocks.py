@@ -87,6 +87,17 @@ IMU_CASES = {
             "fft_overlap": True,
         },
     ),
+    "wavelet_db4": ("spectral", {"analysis_type": "wavelet", "wavelet": "db4", "wavelet_level": 3}),
+    "wavelet_haar_filtered": (
+        "spectral",
+        {
+            "analysis_type": "wavelet",
+            "wavelet": "haar",
+            "wavelet_level": 5,
+            "filter_type": "high",
+            "filter_cutoff": 2.0,
+        },
+    ),
     "spectral_high_pass_linear": (
         "spectral",
         {

@@ -23,6 +23,7 @@ CASES = {
     "mfcc": ("mfcc", {"lifter": 22, "normalization": "mean"}, 16000.0),
     "spectral_low_pass": ("spectral", {"filter_type": "low", "filter_cutoff": 3.0, "fft_length": 64}, 10.0),
     "flatten": ("flatten", {}, 10.0),
+    "wavelet": ("spectral", {"analysis_type": "wavelet", "wavelet": "db4", "wavelet_level": 2}, 10.0),
 }
 
 
