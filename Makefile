@@ -14,7 +14,7 @@ export MOTEFORGE_DATA_DIR ?= $(CURDIR)/.data
 # verification, clang + wasi-libc for WebAssembly bundles, Chromium for the browser tests.
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc qemu-user \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
-	clang lld wasi-libc libclang-rt-14-dev-wasm32 chromium chromium-driver docker-compose nodejs npm
+	clang lld wasi-libc libclang-rt-14-dev-wasm32 chromium chromium-driver docker-compose
 
 .PHONY: install run test test-fast lint format migration bench clean
 
@@ -22,7 +22,8 @@ install: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/npm
 
 $(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm; $(PY) -c 'import venv, ensurepip' 2>/dev/null || echo python3-venv); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
