@@ -17,7 +17,7 @@
 
 #include <arm_acle.h>
 
-#include "mf_fixedpoint.h"
+#include "mf_fixedpoint.h" /* mf_clamp */
 
 /* Four int8 values as one word. memcpy keeps this defined for unaligned addresses; on Armv7E-M and
  * Armv8-M mainline the compiler emits a single LDR, which tolerates misalignment. */
@@ -97,6 +97,47 @@ static inline void mf_arm_dot2_s16_s8(const int16_t *x, const int8_t *f0, const 
     *acc1 = a1;
 }
 
+/* One row of depthwise taps for four channels: acc_k += (x_k + offset) * w_k over n >= 1 taps, input and
+ * filter both advancing by `step` bytes per tap (depth multiplier 1, no horizontal dilation). Spelled out
+ * for the same reason as mf_arm_dot2_s16_s8: in C, GCC spills the loop pointers at -Os and a tap costs
+ * 36 instructions. Register pressure is what limits this loop, so the filter is addressed relative to the
+ * input pointer and each word is loaded twice (once per pair) instead of being kept: 16 instructions per
+ * tap in 11 registers. Out of line: inlined into the kernel, no core has enough registers left for it. */
+static __attribute__((noinline, unused)) void mf_arm_depthwise4_row(const int8_t *in, const int8_t *filter,
+                                                                    int32_t n, int32_t step, int32_t offset_pair,
+                                                                    int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    /* Integer difference: the two pointers address different arrays. */
+    const int32_t filter_minus_in = (int32_t)((uintptr_t)filter - (uintptr_t)in);
+    const int8_t *const end = in + n * step;
+    int32_t x, w;
+    __asm__("1:\n\t"
+            "ldr %[x], [%[in]]\n\t"
+            "ldr %[w], [%[in], %[fd]]\n\t"
+            "sxtab16 %[x], %[off], %[x]\n\t"
+            "sxtb16 %[w], %[w]\n\t"
+            "smlabb %[a0], %[x], %[w], %[a0]\n\t"
+            "smlatt %[a2], %[x], %[w], %[a2]\n\t"
+            "ldr %[x], [%[in]]\n\t"
+            "ldr %[w], [%[in], %[fd]]\n\t"
+            "sxtab16 %[x], %[off], %[x], ror #8\n\t"
+            "sxtb16 %[w], %[w], ror #8\n\t"
+            "smlabb %[a1], %[x], %[w], %[a1]\n\t"
+            "smlatt %[a3], %[x], %[w], %[a3]\n\t"
+            "add %[in], %[in], %[step]\n\t"
+            "cmp %[in], %[end]\n\t"
+            "bne 1b"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [in] "+r"(in), [x] "=&r"(x),
+              [w] "=&r"(w)
+            : [fd] "r"(filter_minus_in), [step] "r"(step), [end] "r"(end), [off] "r"(offset_pair)
+            : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 /* An int16 offset repeated in both lanes, the first operand of SXTAB16. */
 static inline int32_t mf_arm_offset_pair(int32_t offset)
 {
@@ -115,7 +156,35 @@ static inline __attribute__((always_inline)) int32_t mf_arm_requantize(int32_t x
     const int32_t right = shift > 0 ? 0 : -shift;
     const int64_t product = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
     const int32_t high = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
-    return mf_rounding_divide_by_pot(high, right);
+    /* mf_rounding_divide_by_pot's arithmetic, repeated here because -Os keeps that function out of line
+     * and the call would cost more than the rounding itself on every output value. */
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
+/* The output stage every kernel ends with, its fields copied out of the parameter structs once per call.
+ * Why copies: kernels store int8 outputs, and a char store may alias any object, so values read through
+ * params->... or quant->... would be reloaded from memory after every output byte. */
+typedef struct {
+    const int32_t *multiplier; /* per channel, or one entry with channel_step 0 */
+    const int32_t *shift;
+    const int32_t *bias;       /* may be NULL */
+    int32_t channel_step;      /* 1 for per-channel quantization, 0 for per-tensor */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} mf_arm_output_stage;
+
+static inline __attribute__((always_inline)) int8_t mf_arm_output(const mf_arm_output_stage *stage,
+                                                                  int32_t channel, int32_t acc)
+{
+    const int32_t q = channel * stage->channel_step;
+    if (stage->bias != 0) {
+        acc += stage->bias[channel];
+    }
+    acc = mf_arm_requantize(acc, stage->multiplier[q], stage->shift[q]);
+    acc += stage->output_offset;
+    return (int8_t)mf_clamp(acc, stage->act_min, stage->act_max);
 }
 
 #endif /* MF_ARM_SIMD_H */

@@ -6,7 +6,6 @@
 #include "mf_kernels.h"
 
 #include "mf_arm_simd.h"
-#include "mf_fixedpoint.h"
 
 /* Patch elements (KH * KW * input channels) held on the stack: 2 bytes each. */
 #ifndef MF_ARM_CONV_PATCH_CAP
@@ -29,26 +28,35 @@ static inline __attribute__((always_inline)) int32_t patch_slot(int32_t k)
     return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1);
 }
 
+/* Geometry of one call, copied out of the parameter structs (output stores are char stores, which may
+ * alias them as far as the compiler knows, forcing reloads after every byte). */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t input_offset;
+} conv_geometry;
+
 /* Gather the receptive field of one output pixel. Out-of-image taps are 0, which is what a zero-point
  * padded input contributes after the offset: the portable kernel skips them, the sum is the same. */
-static void gather_patch(const mf_conv_params *params, const mf_dims *input_dims, const int8_t *image,
-                         const mf_dims *filter_dims, int32_t in_y0, int32_t in_x0, int16_t *patch)
+static void gather_patch(const conv_geometry *g, const int8_t *image, int32_t in_y0, int32_t in_x0,
+                         int16_t *patch)
 {
-    const int32_t fc = filter_dims->c;
-    const int32_t offset_pair = mf_arm_offset_pair(params->input_offset);
+    const int32_t fc = g->in_c;
+    const int32_t offset_pair = mf_arm_offset_pair(g->input_offset);
     int32_t ky, kx, ic;
     int32_t k = 0;
-    for (ky = 0; ky < filter_dims->h; ++ky) {
-        const int32_t iy = in_y0 + ky * params->dilation_h;
-        for (kx = 0; kx < filter_dims->w; ++kx) {
-            const int32_t ix = in_x0 + kx * params->dilation_w;
-            const int8_t *src = image + ((int64_t)iy * input_dims->w + ix) * input_dims->c;
-            if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
+    for (ky = 0; ky < g->k_h; ++ky) {
+        const int32_t iy = in_y0 + ky * g->dil_h;
+        for (kx = 0; kx < g->k_w; ++kx) {
+            const int32_t ix = in_x0 + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
                 for (ic = 0; ic < fc; ++ic, ++k) {
                     patch[patch_slot(k)] = 0;
                 }
             } else if ((fc & 3) == 0) {
                 /* Whole groups of four: widen with SXTAB16 and store both pairs as they come. */
+                const int8_t *src = image + (iy * g->in_w + ix) * fc;
                 for (ic = 0; ic < fc; ic += 4, k += 4) {
                     const uint32_t word = mf_arm_load4(src + ic);
                     const int32_t even = mf_arm_even_plus(word, offset_pair);
@@ -57,24 +65,13 @@ static void gather_patch(const mf_conv_params *params, const mf_dims *input_dims
                     memcpy(patch + k + 2, &odd, sizeof odd);
                 }
             } else {
+                const int8_t *src = image + (iy * g->in_w + ix) * fc;
                 for (ic = 0; ic < fc; ++ic, ++k) {
-                    patch[patch_slot(k)] = (int16_t)(src[ic] + params->input_offset);
+                    patch[patch_slot(k)] = (int16_t)(src[ic] + g->input_offset);
                 }
             }
         }
     }
-}
-
-static inline __attribute__((always_inline)) int8_t conv_finish(const mf_conv_params *params, const mf_quant *quant, const int32_t *bias,
-                                 int32_t oc, int32_t acc)
-{
-    const int32_t q = quant->per_channel ? oc : 0;
-    if (bias != 0) {
-        acc += bias[oc];
-    }
-    acc = mf_arm_requantize(acc, quant->multiplier[q], quant->shift[q]);
-    acc += params->output_offset;
-    return (int8_t)mf_clamp(acc, params->act_min, params->act_max);
 }
 
 mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, const mf_dims *input_dims,
@@ -83,7 +80,9 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
 {
     int16_t patch[MF_ARM_CONV_PATCH_CAP] MF_ALIGN(4);
     int32_t b, oy, ox, oc, k;
-    int32_t taps, taps4;
+    int32_t taps, taps4, batches, out_h, out_w, out_c;
+    conv_geometry g;
+    mf_arm_output_stage stage;
     if (params == 0 || quant == 0 || input_dims == 0 || input == 0 || filter_dims == 0 || filter == 0 ||
         output_dims == 0 || output == 0) {
         return MF_ERR_NULL;
@@ -97,16 +96,38 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
     if (output_dims->c != filter_dims->n || output_dims->n != input_dims->n) {
         return MF_ERR_SHAPE;
     }
+    g.in_h = input_dims->h;
+    g.in_w = input_dims->w;
+    g.in_c = input_dims->c;
+    g.k_h = filter_dims->h;
+    g.k_w = filter_dims->w;
+    g.stride_h = params->stride_h;
+    g.stride_w = params->stride_w;
+    g.dil_h = params->dilation_h;
+    g.dil_w = params->dilation_w;
+    g.pad_h = params->pad_h;
+    g.pad_w = params->pad_w;
+    g.input_offset = params->input_offset;
+    stage.multiplier = quant->multiplier;
+    stage.shift = quant->shift;
+    stage.bias = bias;
+    stage.channel_step = quant->per_channel ? 1 : 0;
+    stage.output_offset = params->output_offset;
+    stage.act_min = params->act_min;
+    stage.act_max = params->act_max;
+    batches = input_dims->n;
+    out_h = output_dims->h;
+    out_w = output_dims->w;
+    out_c = output_dims->c;
     taps4 = taps & ~3;
-    for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *image = input + (int64_t)b * input_dims->h * input_dims->w * input_dims->c;
-        for (oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
-            for (ox = 0; ox < output_dims->w; ++ox) {
-                gather_patch(params, input_dims, image, filter_dims, in_y0, ox * params->stride_w - params->pad_w,
-                             patch);
-                for (oc = 0; oc + 2 <= output_dims->c; oc += 2) {
-                    const int8_t *f0 = filter + (int64_t)oc * taps;
+    for (b = 0; b < batches; ++b) {
+        const int8_t *image = input + b * g.in_h * g.in_w * g.in_c;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t in_y0 = oy * g.stride_h - g.pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                gather_patch(&g, image, in_y0, ox * g.stride_w - g.pad_w, patch);
+                for (oc = 0; oc + 2 <= out_c; oc += 2) {
+                    const int8_t *f0 = filter + oc * taps;
                     const int8_t *f1 = f0 + taps;
                     /* |acc| <= taps * 255 * 128 before the bias; int32 for taps < 65793, as in src/. */
                     int32_t acc0 = 0;
@@ -119,11 +140,11 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
                         acc0 += x * f0[k];
                         acc1 += x * f1[k];
                     }
-                    *output++ = conv_finish(params, quant, bias, oc, acc0);
-                    *output++ = conv_finish(params, quant, bias, oc + 1, acc1);
+                    *output++ = mf_arm_output(&stage, oc, acc0);
+                    *output++ = mf_arm_output(&stage, oc + 1, acc1);
                 }
-                if (oc < output_dims->c) {
-                    const int8_t *f0 = filter + (int64_t)oc * taps;
+                if (oc < out_c) {
+                    const int8_t *f0 = filter + oc * taps;
                     int32_t acc0 = 0;
                     for (k = 0; k < taps4; k += 4) {
                         const uint32_t w0 = mf_arm_load4(f0 + k);
@@ -133,7 +154,7 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
                     for (; k < taps; ++k) {
                         acc0 += patch[patch_slot(k)] * f0[k];
                     }
-                    *output++ = conv_finish(params, quant, bias, oc, acc0);
+                    *output++ = mf_arm_output(&stage, oc, acc0);
                 }
             }
         }

@@ -5,7 +5,6 @@
 #include "mf_kernels.h"
 
 #include "mf_arm_simd.h"
-#include "mf_fixedpoint.h"
 
 /* The portable kernel under another name, for depth multipliers other than 1 (see mf_conv2d_s8.c). */
 mf_status mf_portable_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *quant,
@@ -15,19 +14,6 @@ mf_status mf_portable_depthwise_conv2d_s8(const mf_conv_params *params, const mf
 #define mf_depthwise_conv2d_s8 mf_portable_depthwise_conv2d_s8
 #include "../../src/mf_depthwise_conv2d_s8.c"
 #undef mf_depthwise_conv2d_s8
-
-static inline __attribute__((always_inline)) int8_t dw_finish(const mf_conv_params *params,
-                                                              const mf_quant *quant, const int32_t *bias,
-                                                              int32_t oc, int32_t acc)
-{
-    const int32_t q = quant->per_channel ? oc : 0;
-    if (bias != 0) {
-        acc += bias[oc];
-    }
-    acc = mf_arm_requantize(acc, quant->multiplier[q], quant->shift[q]);
-    acc += params->output_offset;
-    return (int8_t)mf_clamp(acc, params->act_min, params->act_max);
-}
 
 /* First and one-past-last kernel index whose tap start + k * dilation lies in [0, size): the taps inside
  * the image form a rectangle, so bounds are computed once per output pixel instead of tested per tap. */
@@ -48,7 +34,9 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
                                  int8_t *output)
 {
     int32_t b, oy, ox, c, ky, kx;
-    int32_t channels, channels4, offset_pair, row_step, col_step;
+    int32_t channels, channels4, offset_pair, row_step, col_step, filter_row_step;
+    int32_t batches, in_h, in_w, out_h, out_w, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, input_offset;
+    mf_arm_output_stage stage;
     if (params == 0 || quant == 0 || input_dims == 0 || input == 0 || filter_dims == 0 || filter == 0 ||
         output_dims == 0 || output == 0) {
         return MF_ERR_NULL;
@@ -61,62 +49,86 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
     if (output_dims->c != channels || filter_dims->c != channels || output_dims->n != input_dims->n) {
         return MF_ERR_SHAPE;
     }
+    /* Everything read in the loops is copied to locals: output stores are char stores, which may alias
+     * the parameter structs as far as the compiler knows, and would force reloads after every byte. */
+    batches = input_dims->n;
+    in_h = input_dims->h;
+    in_w = input_dims->w;
+    out_h = output_dims->h;
+    out_w = output_dims->w;
+    k_h = filter_dims->h;
+    k_w = filter_dims->w;
+    stride_h = params->stride_h;
+    stride_w = params->stride_w;
+    dil_h = params->dilation_h;
+    dil_w = params->dilation_w;
+    pad_h = params->pad_h;
+    pad_w = params->pad_w;
+    input_offset = params->input_offset;
+    stage.multiplier = quant->multiplier;
+    stage.shift = quant->shift;
+    stage.bias = bias;
+    stage.channel_step = quant->per_channel ? 1 : 0;
+    stage.output_offset = params->output_offset;
+    stage.act_min = params->act_min;
+    stage.act_max = params->act_max;
     channels4 = channels & ~3;
-    offset_pair = mf_arm_offset_pair(params->input_offset);
+    offset_pair = mf_arm_offset_pair(input_offset);
     /* Input steps between taps; tensors on these targets are far below 2 GiB, so int32 offsets suffice. */
-    row_step = params->dilation_h * input_dims->w * channels;
-    col_step = params->dilation_w * channels;
-    for (b = 0; b < output_dims->n; ++b) {
-        const int8_t *image = input + b * input_dims->h * input_dims->w * channels;
-        for (oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
+    row_step = dil_h * in_w * channels;
+    col_step = dil_w * channels;
+    filter_row_step = k_w * channels;
+    for (b = 0; b < batches; ++b) {
+        const int8_t *image = input + b * in_h * in_w * channels;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t in_y0 = oy * stride_h - pad_h;
             int32_t ky_lo, ky_hi;
-            valid_taps(in_y0, params->dilation_h, filter_dims->h, input_dims->h, &ky_lo, &ky_hi);
-            for (ox = 0; ox < output_dims->w; ++ox) {
-                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
+            valid_taps(in_y0, dil_h, k_h, in_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t in_x0 = ox * stride_w - pad_w;
                 int32_t kx_lo, kx_hi;
                 const int8_t *in_origin;
                 const int8_t *f_origin;
-                valid_taps(in_x0, params->dilation_w, filter_dims->w, input_dims->w, &kx_lo, &kx_hi);
+                valid_taps(in_x0, dil_w, k_w, in_w, &kx_lo, &kx_hi);
                 /* The first valid tap, for input and filter; the rest follow by fixed steps. With no valid
                  * tap (output wholly in the padding) the loops below do not run: point at the tensors. */
                 in_origin = image;
                 f_origin = filter;
                 if (ky_lo < ky_hi && kx_lo < kx_hi) {
-                    in_origin += ((in_y0 + ky_lo * params->dilation_h) * input_dims->w + in_x0 +
-                                  kx_lo * params->dilation_w) *
-                                 channels;
-                    f_origin += (ky_lo * filter_dims->w + kx_lo) * channels;
+                    in_origin += ((in_y0 + ky_lo * dil_h) * in_w + in_x0 + kx_lo * dil_w) * channels;
+                    f_origin += (ky_lo * k_w + kx_lo) * channels;
                 }
                 for (c = 0; c < channels4; c += 4) {
                     /* Per channel |acc| <= KH * KW * 255 * 128 plus the bias, as in src/. */
-                    int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+                    int32_t acc[4] = {0, 0, 0, 0};
                     const int8_t *in_row = in_origin + c;
                     const int8_t *f_row = f_origin + c;
                     for (ky = ky_lo; ky < ky_hi; ++ky) {
-                        const int8_t *in_tap = in_row;
-                        const int8_t *f_tap = f_row;
-                        for (kx = kx_lo; kx < kx_hi; ++kx) {
-                            const uint32_t x = mf_arm_load4(in_tap);
-                            const uint32_t w = mf_arm_load4(f_tap);
-                            const int32_t x_even = mf_arm_even_plus(x, offset_pair); /* channels c, c + 2 */
-                            const int32_t x_odd = mf_arm_odd_plus(x, offset_pair);   /* channels c + 1, c + 3 */
-                            const int32_t w_even = mf_arm_even(w);
-                            const int32_t w_odd = mf_arm_odd(w);
-                            acc0 = __smlabb(x_even, w_even, acc0);
-                            acc2 = __smlatt(x_even, w_even, acc2);
-                            acc1 = __smlabb(x_odd, w_odd, acc1);
-                            acc3 = __smlatt(x_odd, w_odd, acc3);
-                            in_tap += col_step;
-                            f_tap += channels;
+                        if (dil_w == 1 && kx_hi > kx_lo) {
+                            mf_arm_depthwise4_row(in_row, f_row, kx_hi - kx_lo, channels, offset_pair, acc);
+                        } else {
+                            const int8_t *in_tap = in_row;
+                            const int8_t *f_tap = f_row;
+                            for (kx = kx_lo; kx < kx_hi; ++kx) {
+                                const uint32_t x = mf_arm_load4(in_tap);
+                                const uint32_t w = mf_arm_load4(f_tap);
+                                const int32_t x_even = mf_arm_even_plus(x, offset_pair); /* channels c, c + 2 */
+                                const int32_t x_odd = mf_arm_odd_plus(x, offset_pair); /* channels c + 1, c + 3 */
+                                acc[0] = __smlabb(x_even, mf_arm_even(w), acc[0]);
+                                acc[2] = __smlatt(x_even, mf_arm_even(w), acc[2]);
+                                acc[1] = __smlabb(x_odd, mf_arm_odd(w), acc[1]);
+                                acc[3] = __smlatt(x_odd, mf_arm_odd(w), acc[3]);
+                                in_tap += col_step;
+                                f_tap += channels;
+                            }
                         }
                         in_row += row_step;
-                        f_row += filter_dims->w * channels;
+                        f_row += filter_row_step;
                     }
-                    output[c] = dw_finish(params, quant, bias, c, acc0);
-                    output[c + 1] = dw_finish(params, quant, bias, c + 1, acc1);
-                    output[c + 2] = dw_finish(params, quant, bias, c + 2, acc2);
-                    output[c + 3] = dw_finish(params, quant, bias, c + 3, acc3);
+                    output[c] = mf_arm_output(&stage, c, acc[0]);
+                    output[c + 1] = mf_arm_output(&stage, c + 1, acc[1]);
+                    output[c + 2] = mf_arm_output(&stage, c + 2, acc[2]);
+                    output[c + 3] = mf_arm_output(&stage, c + 3, acc[3]);
                 }
                 for (; c < channels; ++c) {
                     int32_t acc = 0;
@@ -124,12 +136,12 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
                     const int8_t *f_row = f_origin + c;
                     for (ky = ky_lo; ky < ky_hi; ++ky) {
                         for (kx = 0; kx < kx_hi - kx_lo; ++kx) {
-                            acc += (in_row[kx * col_step] + params->input_offset) * f_row[kx * channels];
+                            acc += (in_row[kx * col_step] + input_offset) * f_row[kx * channels];
                         }
                         in_row += row_step;
-                        f_row += filter_dims->w * channels;
+                        f_row += filter_row_step;
                     }
-                    output[c] = dw_finish(params, quant, bias, c, acc);
+                    output[c] = mf_arm_output(&stage, c, acc);
                 }
                 output += channels;
             }

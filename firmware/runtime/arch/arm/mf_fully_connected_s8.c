@@ -4,37 +4,37 @@
 #include "mf_kernels.h"
 
 #include "mf_arm_simd.h"
-#include "mf_fixedpoint.h"
-
-static inline __attribute__((always_inline)) int8_t fc_finish(const mf_fc_params *params, const mf_quant *quant, int32_t oc, int32_t acc)
-{
-    const int32_t q = quant->per_channel ? oc : 0;
-    acc = mf_arm_requantize(acc, quant->multiplier[q], quant->shift[q]);
-    acc += params->output_offset;
-    return (int8_t)mf_clamp(acc, params->act_min, params->act_max);
-}
 
 mf_status mf_fully_connected_s8(const mf_fc_params *params, const mf_quant *quant, const mf_dims *input_dims,
                                 const int8_t *input, const mf_dims *filter_dims, const int8_t *filter,
                                 const int32_t *bias, const mf_dims *output_dims, int8_t *output)
 {
     int32_t b, oc, i;
-    int32_t depth, units, depth4;
+    int32_t depth, units, depth4, batches;
+    mf_arm_output_stage stage;
     if (params == 0 || quant == 0 || input_dims == 0 || input == 0 || filter_dims == 0 || filter == 0 ||
         bias == 0 || output_dims == 0 || output == 0) {
         return MF_ERR_NULL;
     }
     depth = filter_dims->c;
     units = filter_dims->n;
-    if (input_dims->c != depth || output_dims->c != units || output_dims->n != input_dims->n) {
+    batches = input_dims->n;
+    if (input_dims->c != depth || output_dims->c != units || output_dims->n != batches) {
         return MF_ERR_SHAPE;
     }
+    stage.multiplier = quant->multiplier;
+    stage.shift = quant->shift;
+    stage.bias = 0; /* added up front: the accumulators start from it */
+    stage.channel_step = quant->per_channel ? 1 : 0;
+    stage.output_offset = params->output_offset;
+    stage.act_min = params->act_min;
+    stage.act_max = params->act_max;
     depth4 = depth & ~3;
-    for (b = 0; b < input_dims->n; ++b) {
-        const int8_t *in = input + (int64_t)b * depth;
-        int8_t *out = output + (int64_t)b * units;
+    for (b = 0; b < batches; ++b) {
+        const int8_t *in = input + b * depth;
+        int8_t *out = output + b * units;
         for (oc = 0; oc + 2 <= units; oc += 2) {
-            const int8_t *f0 = filter + (int64_t)oc * depth;
+            const int8_t *f0 = filter + oc * depth;
             const int8_t *f1 = f0 + depth;
             /* |sum| <= depth * 128 * 127 on top of the bias: int32 for depth < 132k, as in src/. */
             int32_t acc0 = bias[oc];
@@ -54,11 +54,11 @@ mf_status mf_fully_connected_s8(const mf_fc_params *params, const mf_quant *quan
                 acc0 += in[i] * f0[i];
                 acc1 += in[i] * f1[i];
             }
-            out[oc] = fc_finish(params, quant, oc, acc0);
-            out[oc + 1] = fc_finish(params, quant, oc + 1, acc1);
+            out[oc] = mf_arm_output(&stage, oc, acc0);
+            out[oc + 1] = mf_arm_output(&stage, oc + 1, acc1);
         }
         if (oc < units) {
-            const int8_t *f0 = filter + (int64_t)oc * depth;
+            const int8_t *f0 = filter + oc * depth;
             int32_t acc0 = bias[oc];
             for (i = 0; i < depth4; i += 4) {
                 const uint32_t x = mf_arm_load4(in + i);
@@ -69,7 +69,7 @@ mf_status mf_fully_connected_s8(const mf_fc_params *params, const mf_quant *quan
             for (; i < depth; ++i) {
                 acc0 += in[i] * f0[i];
             }
-            out[oc] = fc_finish(params, quant, oc, acc0);
+            out[oc] = mf_arm_output(&stage, oc, acc0);
         }
     }
     return MF_OK;
