@@ -1,0 +1,187 @@
+"""The train, test-model and classify jobs end to end, on a real Celery worker and database."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.core.blobs import get_blob_store
+from backend.core.db import utcnow
+from backend.data.models import Sample
+from backend.jobs import service as jobs
+from backend.jobs.models import FINISHED, Job, JobLog
+from backend.training import service
+from backend.training.models import ModelStatus, ModelTest, TrainedModel
+from tests.backend.training.conftest import Studio
+from tests.backend.training.factories import motion_values, write_csv
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(session: Session, job_id: int, timeout: float = 180, until: frozenset = FINISHED) -> Job:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        session.expire_all()
+        job = session.get(Job, job_id)
+        if job is not None and job.status in until:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def log_lines(session: Session, job_id: int) -> list[str]:
+    return list(session.scalars(select(JobLog.line).where(JobLog.job_id == job_id).order_by(JobLog.seq)))
+
+
+def train(session: Session, studio: Studio, **settings: object) -> tuple[Job, TrainedModel]:
+    job = service.start_training(session, studio.ctx, {"epochs": 20, **settings})
+    session.commit()
+    job = wait_for(session, job.id)
+    assert job.status == "succeeded", (job.error, log_lines(session, job.id)[-5:])
+    model = session.scalar(select(TrainedModel).where(TrainedModel.job_id == job.id))
+    assert model is not None
+    return job, model
+
+
+def test_training_stores_a_ready_model_with_both_artefacts_and_validation_metrics(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    job, model = train(session, motions)
+    assert (model.status, model.source, model.version) == (ModelStatus.ready, "trained", 1)
+    assert model.class_names == ["badminton", "running", "standing", "walking"]
+    store = get_blob_store()
+    for kind in ("float32", "int8", "keras"):
+        sha = getattr(model, f"{kind}_sha")
+        assert store.exists(sha) and model.sizes[kind] == len(store.read_bytes(sha))
+    assert store.read_bytes(model.int8_sha)[4:8] == b"TFL3"
+    # 24 recordings give 9 windows each; a fifth of each class's 54 windows is held out.
+    assert model.metrics["samples"] == 44
+    assert model.metrics["float32"]["accuracy"] >= 0.9
+    assert abs(model.metrics["float32"]["accuracy"] - model.metrics["int8"]["accuracy"]) <= 0.05
+    assert len(model.history["loss"]) == 20
+    lines = log_lines(session, job.id)
+    assert sum(line.startswith("Epoch ") for line in lines) == 20
+    assert any(line.startswith("Epoch 20/20: loss") and "val accuracy" in line for line in lines)
+    assert job.result["model_id"] == model.id and "int8_accuracy" in job.result
+
+
+def test_cancelling_mid_training_stops_it_and_stores_no_artefacts(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    job = service.start_training(session, motions.ctx, {"epochs": 1000})
+    session.commit()
+    deadline = time.time() + 120
+    while not any(line.startswith("Epoch 3/") for line in log_lines(session, job.id)):
+        assert time.time() < deadline, log_lines(session, job.id)
+        time.sleep(0.2)
+    session.expire_all()  # the session keeps objects across commits; cancel must see the job running
+    jobs.cancel(session, motions.ctx, job.id)
+    session.commit()
+    job = wait_for(session, job.id, timeout=60)
+    assert job.status == "cancelled"
+    model = session.scalar(select(TrainedModel).where(TrainedModel.job_id == job.id))
+    assert model.status == ModelStatus.cancelled
+    assert model.int8_sha is None and model.float32_sha is None
+    assert len(model.history["loss"]) < 1000
+
+
+def test_a_training_retried_after_its_worker_died_reuses_its_model_row(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    job = service.start_training(session, motions.ctx, {"epochs": 300})
+    session.commit()
+    deadline = time.time() + 120
+    while not any(line.startswith("Epoch 2/") for line in log_lines(session, job.id)):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    celery_worker.kill_children()  # type: ignore[attr-defined]
+    # What the reaper does once the heartbeat is stale: requeue the job for a second attempt.
+    session.expire_all()
+    row = session.get(Job, job.id)
+    row.heartbeat_at = utcnow() - timedelta(minutes=5)
+    session.commit()
+    assert jobs.reap_stale(session) == [job.id]
+    session.commit()
+    # The second attempt trains the same settings again; cancel it once it is under way.
+    deadline = time.time() + 120
+    while sum(line.startswith("Epoch 1/") for line in log_lines(session, job.id)) < 2:
+        assert time.time() < deadline, log_lines(session, job.id)[-5:]
+        time.sleep(0.2)
+    rows = session.scalars(select(TrainedModel).where(TrainedModel.project_id == motions.project.id)).all()
+    assert len(rows) == 1 and rows[0].version == 1
+    # The dead attempt's curves were forgotten when the retry started.
+    session.refresh(rows[0])
+    assert len(rows[0].history.get("loss", [])) < 10
+    session.expire_all()  # the session keeps objects across commits; cancel must see the job running
+    jobs.cancel(session, motions.ctx, job.id)
+    session.commit()
+    assert wait_for(session, job.id).status == "cancelled"
+
+
+def test_a_finished_training_delivered_again_returns_the_stored_model(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    job, model = train(session, motions)
+    from backend.jobs.runner import JobContext
+    from backend.training.tasks import train as train_handler
+
+    again = train_handler(JobContext(job.id, job.project_id, job.params, job.created_by_id))
+    assert again["model_id"] == model.id
+    count = session.scalars(select(TrainedModel).where(TrainedModel.project_id == motions.project.id)).all()
+    assert len(count) == 1
+
+
+def test_model_testing_classifies_every_test_window_with_the_int8_model(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    _, model = train(session, motions)
+    job = service.start_test(session, motions.ctx)
+    session.commit()
+    job = wait_for(session, job.id)
+    assert job.status == "succeeded", job.error
+    test = session.scalar(select(ModelTest).where(ModelTest.job_id == job.id))
+    assert test.model_id == model.id and test.metrics["dtype"] == "int8"
+    assert test.metrics["windows"] == 8 * 9
+    assert test.accuracy >= 0.9
+    testing = session.scalars(
+        select(Sample).where(Sample.project_id == motions.project.id, Sample.category == "testing")
+    ).all()
+    assert sorted(r["sample_id"] for r in test.rows) == sorted(s.id for s in testing)
+    labels = {s.id: s.label for s in testing}
+    assert all(r["label"] == labels[r["sample_id"]] and r["windows"] == 9 for r in test.rows)
+
+
+def test_classifying_a_stored_sample_gives_each_window_and_the_overall_label(
+    session: Session, motions: Studio, celery_worker: object
+) -> None:
+    train(session, motions)
+    sample = session.scalar(
+        select(Sample).where(Sample.project_id == motions.project.id, Sample.label == "running")
+    )
+    job = service.start_classify_sample(session, motions.ctx, sample.id)
+    session.commit()
+    job = wait_for(session, job.id)
+    assert job.status == "succeeded", job.error
+    assert job.result["label"] == "running"
+    assert len(job.result["windows"]) == 9
+    assert job.result["scores"]["running"] == max(job.result["scores"].values())
+
+
+def test_classifying_an_uploaded_recording_reads_it_without_storing_a_sample(
+    session: Session, motions: Studio, celery_worker: object, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    train(session, motions)
+    before = len(session.scalars(select(Sample)).all())
+    path = write_csv(tmp_path / "mystery.csv", motion_values("badminton", seed=77, frames=60))
+    job = service.start_classify_upload(session, motions.ctx, [path.read_bytes()], "mystery.csv")
+    session.commit()
+    job = wait_for(session, job.id)
+    assert job.status == "succeeded", job.error
+    assert job.result["label"] == "badminton" and job.result["source"] == "mystery.csv"
+    # 6 s at 10 Hz in 2 s windows every 1 s.
+    assert len(job.result["windows"]) == 5
+    assert len(session.scalars(select(Sample)).all()) == before
