@@ -68,13 +68,19 @@ def emit_sources(
     """The generated files by name: ``<prefix>model.c`` and ``<prefix>model.h``."""
     tensors = lowered.tensors
     sizes = {t.index: t.size for t in tensors}
-    consts, params, body = [], [], []
+    blocks, body = [], []
     weight_bytes = 0
     for layer in lowered.layers:
+        if layer.kernel is None and not layer.consts:
+            body.append(_layer_call(layer, plan, sizes))
+            continue
+        # Each layer's data sits together under its comment, in the order the calls use it.
+        block = [f"/* {layer.comment} */"]
         for c in layer.consts:
-            consts.append(_const_array(c))
+            block.append(_const_array(c))
             weight_bytes += len(c.values) * (1 if c.ctype == "int8_t" else 4)
-        params.extend(layer.statics)
+        block.extend(layer.statics)
+        blocks.append("\n".join(block))
         body.append(_layer_call(layer, plan, sizes))
     x, y = tensors[lowered.input_tensor], tensors[lowered.output_tensor]
     assert x.quantization is not None and y.quantization is not None
@@ -96,8 +102,7 @@ def emit_sources(
         "arena_alloc": max(plan.arena_size, 4),
         "layer_count": len(lowered.layers),
         "weight_bytes": weight_bytes,
-        "constants": "\n\n".join(consts) if consts else "/* no constants */",
-        "params": "\n".join(params) if params else "/* no parameters */",
+        "layers": "\n\n".join(blocks) if blocks else "/* no layer data */",
         "body": "\n".join(body).rstrip("\n"),
     }
     header = Template((_TEMPLATES / "model.h.tmpl").read_text()).substitute(fields)

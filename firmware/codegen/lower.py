@@ -66,8 +66,26 @@ def _dims4(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     return s[0], s[1], s[2], s[3]
 
 
+def _dims_struct(name: str, d: tuple[int, ...]) -> str:
+    n, h, w, c = (int(v) for v in d)
+    return _struct("mf_dims", name, n=n, h=h, w=w, c=c)
+
+
 def _c_dims(d: tuple[int, ...]) -> str:
     return "{" + ", ".join(str(int(v)) for v in d) + "}"
+
+
+def _struct(ctype: str, name: str, **fields: object) -> str:
+    """A ``static const`` struct with designated initializers, so each value is named in the C."""
+
+    def value(v: object) -> str:
+        return _c_dims(v) if isinstance(v, list | tuple) else str(v)
+
+    parts = [f".{key} = {value(v)}" for key, v in fields.items()]
+    one_line = f"static const {ctype} {name} = {{{', '.join(parts)}}};"
+    if len(one_line) <= 110:
+        return one_line
+    return f"static const {ctype} {name} = {{\n" + "".join(f"    {part},\n" for part in parts) + "};"
 
 
 def _scale(t: Tensor) -> float:
@@ -119,7 +137,13 @@ class _Lowering:
         layer.consts.append(ConstArray(f"{p}_mult", "int32_t", tuple(mults)))
         layer.consts.append(ConstArray(f"{p}_shift", "int32_t", tuple(shifts)))
         layer.statics.append(
-            f"static const mf_quant {p}_quant = {{{p}_mult, {p}_shift, {1 if len(mults) > 1 else 0}}};"
+            _struct(
+                "mf_quant",
+                f"{p}_quant",
+                multiplier=f"{p}_mult",
+                shift=f"{p}_shift",
+                per_channel=int(len(mults) > 1),
+            )
         )
         return f"&{p}_quant"
 
@@ -148,9 +172,21 @@ class _Lowering:
         layer = self.layer(op, kernel, (op.inputs[0],), detail)
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_conv_params {p}_params = {{{-_zp(x)}, {_zp(y)}, {o['stride_h']}, {o['stride_w']}, "
-            f"{o['dilation_h_factor']}, {o['dilation_w_factor']}, {pad_h}, {pad_w}, "
-            f"{multiplier if depthwise else 1}, {act_min}, {act_max}}};"
+            _struct(
+                "mf_conv_params",
+                f"{p}_params",
+                input_offset=-_zp(x),
+                output_offset=_zp(y),
+                stride_h=o["stride_h"],
+                stride_w=o["stride_w"],
+                dilation_h=o["dilation_h_factor"],
+                dilation_w=o["dilation_w_factor"],
+                pad_h=pad_h,
+                pad_w=pad_w,
+                depth_multiplier=multiplier if depthwise else 1,
+                act_min=act_min,
+                act_max=act_max,
+            )
         )
         quant = self.quant_struct(layer, mults, shifts)
         layer.consts.append(ConstArray(f"{p}_filter", "int8_t", tuple(int(v) for v in w.array().reshape(-1))))
@@ -160,9 +196,9 @@ class _Lowering:
                 ConstArray(f"{p}_bias", "int32_t", tuple(int(v) for v in bias.array().reshape(-1)))
             )
             bias_name = f"{p}_bias"
-        layer.statics.append(f"static const mf_dims {p}_in_dims = {_c_dims(_dims4(x.shape))};")
-        layer.statics.append(f"static const mf_dims {p}_filter_dims = {_c_dims(w.shape)};")
-        layer.statics.append(f"static const mf_dims {p}_out_dims = {_c_dims(y.shape)};")
+        layer.statics.append(_dims_struct(f"{p}_in_dims", _dims4(x.shape)))
+        layer.statics.append(_dims_struct(f"{p}_filter_dims", w.shape))
+        layer.statics.append(_dims_struct(f"{p}_out_dims", y.shape))
         layer.call = (
             f"{kernel}(&{p}_params, {quant}, &{p}_in_dims, $t{op.inputs[0]}, &{p}_filter_dims, {p}_filter, "
             f"{bias_name}, &{p}_out_dims, $t{op.outputs[0]})"
@@ -187,13 +223,15 @@ class _Lowering:
         act = Activation(op.options["fused_activation_function"]).name.lower()
         layer = self.layer(op, "mf_fully_connected_s8", (op.inputs[0],), f"{units} units, {act}")
         p = f"l{op.index}"
-        layer.statics.append(f"static const mf_fc_params {p}_params = {{{_zp(y)}, {act_min}, {act_max}}};")
+        layer.statics.append(
+            _struct("mf_fc_params", f"{p}_params", output_offset=_zp(y), act_min=act_min, act_max=act_max)
+        )
         quant = self.quant_struct(layer, mults, shifts)
         layer.consts.append(ConstArray(f"{p}_filter", "int8_t", tuple(int(v) for v in w.array().reshape(-1))))
         layer.consts.append(ConstArray(f"{p}_bias", "int32_t", tuple(int(v) for v in folded)))
-        layer.statics.append(f"static const mf_dims {p}_in_dims = {_c_dims((rows, 1, 1, depth))};")
-        layer.statics.append(f"static const mf_dims {p}_filter_dims = {_c_dims((units, 1, 1, depth))};")
-        layer.statics.append(f"static const mf_dims {p}_out_dims = {_c_dims((rows, 1, 1, units))};")
+        layer.statics.append(_dims_struct(f"{p}_in_dims", (rows, 1, 1, depth)))
+        layer.statics.append(_dims_struct(f"{p}_filter_dims", (units, 1, 1, depth)))
+        layer.statics.append(_dims_struct(f"{p}_out_dims", (rows, 1, 1, units)))
         layer.call = (
             f"mf_fully_connected_s8(&{p}_params, {quant}, &{p}_in_dims, $t{op.inputs[0]}, &{p}_filter_dims, "
             f"{p}_filter, {p}_bias, &{p}_out_dims, $t{op.outputs[0]})"
@@ -212,11 +250,21 @@ class _Lowering:
         layer = self.layer(op, kernel, (op.inputs[0],), detail)
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_pool_params {p}_params = {{{o['stride_h']}, {o['stride_w']}, {o['filter_height']}, "
-            f"{o['filter_width']}, {pad_h}, {pad_w}, {act_min}, {act_max}}};"
+            _struct(
+                "mf_pool_params",
+                f"{p}_params",
+                stride_h=o["stride_h"],
+                stride_w=o["stride_w"],
+                filter_h=o["filter_height"],
+                filter_w=o["filter_width"],
+                pad_h=pad_h,
+                pad_w=pad_w,
+                act_min=act_min,
+                act_max=act_max,
+            )
         )
-        layer.statics.append(f"static const mf_dims {p}_in_dims = {_c_dims(x.shape)};")
-        layer.statics.append(f"static const mf_dims {p}_out_dims = {_c_dims(y.shape)};")
+        layer.statics.append(_dims_struct(f"{p}_in_dims", x.shape))
+        layer.statics.append(_dims_struct(f"{p}_out_dims", y.shape))
         layer.call = (
             f"{kernel}(&{p}_params, &{p}_in_dims, $t{op.inputs[0]}, &{p}_out_dims, $t{op.outputs[0]})"
         )
@@ -248,9 +296,25 @@ class _Lowering:
         p = f"l{op.index}"
         sa, sb = strides(a), strides(b)
         layer.statics.append(
-            f"static const mf_elementwise_params {p}_params = {{{_c_dims(out_dims)}, {_c_dims(sa)}, {_c_dims(sb)}, "
-            f"{-_zp(a)}, {-_zp(b)}, {_zp(y)}, {left_shift}, {m1}, {s1}, {m2}, {s2}, {mo}, {so}, "
-            f"{act_min}, {act_max}}};"
+            _struct(
+                "mf_elementwise_params",
+                f"{p}_params",
+                out_dims=out_dims,
+                in1_stride=sa,
+                in2_stride=sb,
+                input1_offset=-_zp(a),
+                input2_offset=-_zp(b),
+                output_offset=_zp(y),
+                left_shift=left_shift,
+                input1_multiplier=m1,
+                input1_shift=s1,
+                input2_multiplier=m2,
+                input2_shift=s2,
+                output_multiplier=mo,
+                output_shift=so,
+                act_min=act_min,
+                act_max=act_max,
+            )
         )
         ia, ib = self.operand(layer, op.inputs[0]), self.operand(layer, op.inputs[1])
         layer.call = f"{kernel}(&{p}_params, {ia}, {ib}, $t{op.outputs[0]})"
@@ -272,7 +336,15 @@ class _Lowering:
         layer = self.layer(op, "mf_softmax_s8", (op.inputs[0],), f"beta {beta:g}")
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_softmax_params {p}_params = {{{x.size // depth}, {depth}, {mult}, {shift}, {diff_min}}};"
+            _struct(
+                "mf_softmax_params",
+                f"{p}_params",
+                rows=x.size // depth,
+                depth=depth,
+                input_multiplier=mult,
+                input_left_shift=shift,
+                diff_min=diff_min,
+            )
         )
         layer.call = f"mf_softmax_s8(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         layer.in_place = 0
@@ -285,7 +357,15 @@ class _Lowering:
         layer = self.layer(op, kernel, (op.inputs[0],))
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_activation_params {p}_params = {{{x.size}, {_zp(x)}, {radius}, {mult}, {shift}}};"
+            _struct(
+                "mf_activation_params",
+                f"{p}_params",
+                size=x.size,
+                input_zero_point=_zp(x),
+                input_range_radius=radius,
+                input_multiplier=mult,
+                input_left_shift=shift,
+            )
         )
         layer.call = f"{kernel}(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         layer.in_place = 0
@@ -298,8 +378,17 @@ class _Lowering:
         layer = self.layer(op, "mf_requantize_s8", (op.inputs[0],))
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_requantize_params {p}_params = {{{x.size}, {in_zp}, {out_zp}, {mult}, {shift}, "
-            f"{lo}, {hi}}};"
+            _struct(
+                "mf_requantize_params",
+                f"{p}_params",
+                size=x.size,
+                input_zero_point=in_zp,
+                output_zero_point=out_zp,
+                multiplier=mult,
+                shift=shift,
+                act_min=lo,
+                act_max=hi,
+            )
         )
         layer.call = f"mf_requantize_s8(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         layer.in_place = 0
@@ -338,8 +427,17 @@ class _Lowering:
         layer = self.layer(op, "mf_mean_s8", (op.inputs[0],), f"over {count} elements")
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_mean_params {p}_params = {{{_c_dims(dims)}, {_c_dims(reduce)}, {count}, {_zp(x)}, "
-            f"{mult}, {shift}, {_zp(y)}}};"
+            _struct(
+                "mf_mean_params",
+                f"{p}_params",
+                in_dims=dims,
+                reduce=reduce,
+                count=count,
+                input_zero_point=_zp(x),
+                multiplier=mult,
+                shift=shift,
+                output_zero_point=_zp(y),
+            )
         )
         layer.call = f"mf_mean_s8(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         return layer
@@ -353,7 +451,13 @@ class _Lowering:
         p = f"l{op.index}"
         layer.consts.append(ConstArray(f"{p}_inner", "int32_t", tuple(inner)))
         layer.statics.append(
-            f"static const mf_concat_params {p}_params = {{{outer}, {len(op.inputs)}, {p}_inner}};"
+            _struct(
+                "mf_concat_params",
+                f"{p}_params",
+                outer=outer,
+                num_inputs=len(op.inputs),
+                inner_sizes=f"{p}_inner",
+            )
         )
         operands = ", ".join(self.operand(layer, i) for i in op.inputs)
         layer.call = (
@@ -370,8 +474,14 @@ class _Lowering:
         layer = self.layer(op, "mf_pad_s8", (op.inputs[0],))
         p = f"l{op.index}"
         layer.statics.append(
-            f"static const mf_pad_params {p}_params = {{{_c_dims(_dims4(x.shape))}, {_c_dims(before)}, "
-            f"{_c_dims(after)}, {_zp(y)}}};"
+            _struct(
+                "mf_pad_params",
+                f"{p}_params",
+                in_dims=_dims4(x.shape),
+                before=before,
+                after=after,
+                pad_value=_zp(y),
+            )
         )
         layer.call = f"mf_pad_s8(&{p}_params, $t{op.inputs[0]}, $t{op.outputs[0]})"
         return layer
