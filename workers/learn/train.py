@@ -20,6 +20,9 @@ import tensorflow as tf
 from workers.learn.architecture import ModelOutput, build_model, preset_layers
 from workers.learn.augment import augment_batch, check_layout
 
+# Samples per forward pass in TrainedModel.predict.
+PREDICT_CHUNK = 1024
+
 OnEpoch = Callable[[int, dict[str, float]], None]
 ShouldStop = Callable[[], bool]
 
@@ -80,8 +83,14 @@ class TrainedModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Float model outputs for flat features ``[N, F]``."""
         x = np.asarray(X, dtype=np.float32).reshape((len(X), *self.model.inputs[0].shape[1:]))
-        # Called directly rather than through predict(), which retraces for every new batch size.
-        return np.asarray(self.model(x, training=False), dtype=np.float32)
+        # Called directly rather than through predict(), which retraces for every new batch size;
+        # in chunks so a large feature set does not become one huge activation tensor.
+        chunks = [
+            self.model(x[i : i + PREDICT_CHUNK], training=False) for i in range(0, len(x), PREDICT_CHUNK)
+        ]
+        if not chunks:
+            return np.zeros((0, *self.model.outputs[0].shape[1:]), dtype=np.float32)
+        return np.concatenate([np.asarray(c, dtype=np.float32) for c in chunks])
 
 
 @dataclass

@@ -8,12 +8,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from tests.workers.learn.factories import MotionData, make_motion_data
+from tests.workers.learn.factories import REFERENCE_SETTINGS, MotionData, make_motion_data
 from workers.learn.export import ExportedModels, export_tflite
-from workers.learn.train import TrainedClassifier, TrainSettings, train_classifier
-
-# Settings of the reference classifier; tests that retrain with them must get the same model.
-REFERENCE_SETTINGS = TrainSettings(epochs=40, batch_size=8, learning_rate=0.005, seed=3)
+from workers.learn.train import TrainedClassifier, train_classifier
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 from sktime.datasets import load_basic_motions
 
+from workers.learn.train import TrainSettings
+
+# Settings of the reference classifier; tests that retrain with them must get the same model.
+REFERENCE_SETTINGS = TrainSettings(epochs=40, batch_size=8, learning_rate=0.005, seed=3)
+
 
 @dataclass(frozen=True)
 class MotionData:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workers.learn.architecture import (
     LAYER_FIELDS,
@@ -160,3 +162,65 @@ def test_regression_output_is_linear() -> None:
     model = build_model(preset_layers("dense", (5,)), (5,), ModelOutput("regression", 2))
     assert model.get_layer("output").activation.__name__ == "linear"
     assert model.output.shape[1:] == (2,)
+
+
+_LAYER = st.one_of(
+    st.builds(
+        lambda f, k, s, p: {"type": "Conv1D", "filters": f, "kernel": k, "strides": s, "padding": p},
+        st.integers(1, 4),
+        st.integers(1, 5),
+        st.integers(1, 3),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.builds(
+        lambda t, k, s, p: {"type": t, "pool": k, "strides": s, "padding": p},
+        st.sampled_from(["MaxPool1D", "AvgPool1D"]),
+        st.integers(1, 4),
+        st.integers(0, 3),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.builds(
+        lambda f, k, s, p: {"type": "Conv2D", "filters": f, "kernel": k, "strides": s, "padding": p},
+        st.integers(1, 4),
+        st.lists(st.integers(1, 4), min_size=2, max_size=2),
+        st.lists(st.integers(1, 3), min_size=2, max_size=2),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.builds(
+        lambda k, s, p: {"type": "DepthwiseConv2D", "kernel": k, "strides": s, "padding": p},
+        st.integers(1, 4),
+        st.integers(1, 3),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.builds(
+        lambda t, k, s, p: {"type": t, "pool": k, "strides": s, "padding": p},
+        st.sampled_from(["MaxPool2D", "AvgPool2D"]),
+        st.lists(st.integers(1, 3), min_size=2, max_size=2),
+        st.lists(st.integers(0, 3), min_size=2, max_size=2),
+        st.sampled_from(["same", "valid"]),
+    ),
+    st.just({"type": "Flatten"}),
+    st.just({"type": "GlobalAveragePooling"}),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.sampled_from([(12,), (9, 3), (7, 5, 2), (16, 2), (6, 6, 1)]),
+    layers=st.lists(_LAYER, min_size=1, max_size=4),
+)
+def test_shape_walk_agrees_with_keras_or_refuses_with_an_architecture_error(
+    shape: tuple, layers: list
+) -> None:
+    try:
+        expected = layer_shapes(layers, shape)
+        if len(expected[-1]) != 1:
+            layers = [*layers, {"type": "Flatten"}]
+            expected.append((int(np.prod(expected[-1])),))
+    except ArchitectureError:
+        return
+    # Sizes of 0 would be Keras' own error, never a model: the walk must have refused them.
+    assert all(d >= 1 for s in expected for d in s)
+    model = build_model(layers, shape, FOUR_CLASSES)
+    built = [tuple(layer.output.shape[1:]) for layer in model.layers[1:-1]]
+    assert built == expected

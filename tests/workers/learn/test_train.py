@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.workers.learn.conftest import REFERENCE_SETTINGS
-from tests.workers.learn.factories import MotionData
+from tests.workers.learn.factories import REFERENCE_SETTINGS, MotionData
 from workers.learn.evaluate import classify_tflite, metrics, regression_metrics
 from workers.learn.export import ExportedModels
 from workers.learn.train import (
