@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from workers.dsp.moments import moments
 from workers.dsp.parameters import InvalidInput, InvalidParameter, Parameter
 
 VERSION = 1
@@ -22,10 +23,6 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("skewness", "bool", True, "Population skewness m3 / m2^1.5 of each axis."),
     Parameter("kurtosis", "bool", True, "Population excess kurtosis m4 / m2^2 - 3 of each axis."),
 )
-
-# Below this variance, relative to the mean square, the axis is constant to float32 precision and
-# skewness/kurtosis would only measure rounding noise: they are reported as 0.
-_FLAT_RELATIVE_VARIANCE = 1e-12
 
 
 def _selected(params: dict[str, Any]) -> list[str]:
@@ -52,19 +49,14 @@ def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) ->
         raise InvalidInput(f"flatten takes a [frames, axes] window, got shape {data.shape}")
     chosen = _selected(params)
     x = data.astype(np.float64) * np.float64(np.float32(params["scale_axes"]))
-    mean = x.mean(axis=0)
-    centered = x - mean
-    m2 = np.mean(centered**2, axis=0)
-    mean_square = np.mean(x * x, axis=0)
-    flat = m2 <= _FLAT_RELATIVE_VARIANCE * mean_square
-    safe_m2 = np.where(flat, 1.0, m2)
+    m = moments(x)
     stats = {
-        "average": mean,
+        "average": m.mean,
         "minimum": x.min(axis=0),
         "maximum": x.max(axis=0),
-        "rms": np.sqrt(mean_square),
-        "stdev": np.sqrt(m2),
-        "skewness": np.where(flat, 0.0, np.mean(centered**3, axis=0) / safe_m2**1.5),
-        "kurtosis": np.where(flat, 0.0, np.mean(centered**4, axis=0) / safe_m2**2 - 3.0),
+        "rms": np.sqrt(m.mean_square),
+        "stdev": np.sqrt(m.m2),
+        "skewness": m.skewness(),
+        "kurtosis": m.kurtosis(),
     }
     return np.stack([stats[name] for name in chosen], axis=1).reshape(-1).astype(np.float32)

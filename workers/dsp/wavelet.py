@@ -11,12 +11,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from workers.dsp.moments import moments
+
 WAVELETS = ("haar", "db2", "db3", "db4", "db5", "db6", "db7", "db8")
 BAND_STATISTICS = ("rms", "stdev", "skewness", "kurtosis", "zero_crossing_rate", "entropy")
 
-# Same rule as the flatten block: below this variance relative to the mean square, a band is constant
-# to float32 precision and its skewness and kurtosis are 0.
-_FLAT_RELATIVE_VARIANCE = 1e-12
 # A band holding less than this share of the signal's energy holds only float32 rounding (the details
 # of a constant signal): its shape statistics would describe that noise, so they are reported as 0.
 _NEGLIGIBLE_ENERGY_SHARE = 1e-12
@@ -101,21 +100,16 @@ def band_statistics(band: np.ndarray, signal_energy: float) -> np.ndarray:
     kurtosis, zero-crossing rate and entropy are 0.
     """
     c = band.astype(np.float64)
-    mean = c.mean()
-    centered = c - mean
-    m2 = np.mean(centered**2)
-    mean_square = np.mean(c * c)
+    m = moments(c)
     energy = c * c
     total = energy.sum()
+    rms, stdev = math.sqrt(m.mean_square), math.sqrt(m.m2)
     if total <= _NEGLIGIBLE_ENERGY_SHARE * signal_energy:
-        return np.array([math.sqrt(mean_square), math.sqrt(m2), 0.0, 0.0, 0.0, 0.0])
-    flat = m2 <= _FLAT_RELATIVE_VARIANCE * mean_square
-    skewness = 0.0 if flat else np.mean(centered**3) / m2**1.5
-    kurtosis = 0.0 if flat else np.mean(centered**4) / m2**2 - 3.0
+        return np.array([rms, stdev, 0.0, 0.0, 0.0, 0.0])
     crossings = np.count_nonzero(c[1:] * c[:-1] < 0) / (c.size - 1) if c.size > 1 else 0.0
     p = energy[energy > 0] / total
     entropy = float(-(p * np.log2(p)).sum())
-    return np.array([math.sqrt(mean_square), math.sqrt(m2), skewness, kurtosis, crossings, entropy])
+    return np.array([rms, stdev, m.skewness(), m.kurtosis(), crossings, entropy])
 
 
 def features(signal: np.ndarray, wavelet: str, level: int) -> np.ndarray:

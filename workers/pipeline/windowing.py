@@ -50,30 +50,26 @@ def _check_frequency(frequency_hz: float) -> None:
         raise InvalidWindowSettings(f"frequency_hz must be a positive number, got {frequency_hz}")
 
 
-def frames_per_window(window_ms: float, frequency_hz: float) -> int:
-    """Number of frames in a window: ``floor(window_ms * frequency_hz / 1000)`` (2000 ms at 62.5 Hz is 125)."""
+def _to_frames(milliseconds: float, frequency_hz: float, name: str, advice: str) -> int:
     _check_frequency(frequency_hz)
-    if not (math.isfinite(window_ms) and window_ms > 0):
-        raise InvalidWindowSettings(f"window_ms must be a positive number, got {window_ms}")
-    frames = math.floor(window_ms * frequency_hz / 1000.0 + _FRAME_EPS)
+    if not (math.isfinite(milliseconds) and milliseconds > 0):
+        raise InvalidWindowSettings(f"{name} must be a positive number, got {milliseconds}")
+    frames = math.floor(milliseconds * frequency_hz / 1000.0 + _FRAME_EPS)
     if frames < 1:
         raise InvalidWindowSettings(
-            f"a {window_ms} ms window at {frequency_hz} Hz holds less than one frame; use a longer window"
+            f"{name} = {milliseconds} ms at {frequency_hz} Hz is less than one frame; {advice}"
         )
     return frames
+
+
+def frames_per_window(window_ms: float, frequency_hz: float) -> int:
+    """Number of frames in a window: ``floor(window_ms * frequency_hz / 1000)`` (2000 ms at 62.5 Hz is 125)."""
+    return _to_frames(window_ms, frequency_hz, "window_ms", "use a longer window")
 
 
 def stride_frames(stride_ms: float, frequency_hz: float) -> int:
     """Window increase in frames: ``floor(stride_ms * frequency_hz / 1000)``, at least one frame."""
-    _check_frequency(frequency_hz)
-    if not (math.isfinite(stride_ms) and stride_ms > 0):
-        raise InvalidWindowSettings(f"stride_ms (window increase) must be a positive number, got {stride_ms}")
-    frames = math.floor(stride_ms * frequency_hz / 1000.0 + _FRAME_EPS)
-    if frames < 1:
-        raise InvalidWindowSettings(
-            f"a {stride_ms} ms window increase at {frequency_hz} Hz is less than one frame; use a larger one"
-        )
-    return frames
+    return _to_frames(stride_ms, frequency_hz, "stride_ms (window increase)", "use a larger increase")
 
 
 def window_count(length: int, frames: int, stride: int, *, zero_pad: bool) -> int:

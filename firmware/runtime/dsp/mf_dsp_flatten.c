@@ -1,16 +1,12 @@
-/* Moteforge runtime DSP: flatten block, summary statistics per axis. Moments accumulate in double
- * because skewness and kurtosis of small-variance axes lose every digit in float. */
+/* Moteforge runtime DSP: flatten block, summary statistics per axis (moments in double). */
 #include <math.h>
 
-#include "mf_dsp.h"
-
-/* Below this variance relative to the mean square an axis is constant to float precision. */
-#define FLAT_RELATIVE_VARIANCE 1e-12
+#include "mf_dsp_moments.h"
 
 mf_status mf_dsp_flatten(const mf_dsp_flatten_params *params, int32_t frames, int32_t axes, const float *input,
                          float *output)
 {
-    int32_t a, t;
+    int32_t a;
     if (params == 0 || input == 0 || output == 0) {
         return MF_ERR_NULL;
     }
@@ -21,49 +17,28 @@ mf_status mf_dsp_flatten(const mf_dsp_flatten_params *params, int32_t frames, in
         return MF_ERR_PARAM;
     }
     for (a = 0; a < axes; ++a) {
-        const double scale = (double)params->scale;
-        double sum = 0.0, sum_squares = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0, mean, mean_square;
-        double lowest = (double)input[a] * scale, highest = lowest;
-        int flat;
-        for (t = 0; t < frames; ++t) {
-            const double x = (double)input[t * axes + a] * scale;
-            sum += x;
-            sum_squares += x * x;
-            lowest = x < lowest ? x : lowest;
-            highest = x > highest ? x : highest;
-        }
-        mean = sum / frames;
-        mean_square = sum_squares / frames;
-        for (t = 0; t < frames; ++t) {
-            const double d = (double)input[t * axes + a] * scale - mean;
-            m2 += d * d;
-            m3 += d * d * d;
-            m4 += d * d * d * d;
-        }
-        m2 /= frames;
-        m3 /= frames;
-        m4 /= frames;
-        flat = m2 <= FLAT_RELATIVE_VARIANCE * mean_square;
+        mf_dsp_moments m;
+        mf_dsp_compute_moments(input + a, frames, axes, (double)params->scale, &m);
         if (params->statistics & MF_DSP_FLATTEN_AVERAGE) {
-            *output++ = (float)mean;
+            *output++ = (float)m.mean;
         }
         if (params->statistics & MF_DSP_FLATTEN_MINIMUM) {
-            *output++ = (float)lowest;
+            *output++ = (float)m.lowest;
         }
         if (params->statistics & MF_DSP_FLATTEN_MAXIMUM) {
-            *output++ = (float)highest;
+            *output++ = (float)m.highest;
         }
         if (params->statistics & MF_DSP_FLATTEN_RMS) {
-            *output++ = (float)sqrt(mean_square);
+            *output++ = (float)sqrt(m.mean_square);
         }
         if (params->statistics & MF_DSP_FLATTEN_STDEV) {
-            *output++ = (float)sqrt(m2);
+            *output++ = (float)sqrt(m.m2);
         }
         if (params->statistics & MF_DSP_FLATTEN_SKEWNESS) {
-            *output++ = flat ? 0.0f : (float)(m3 / (m2 * sqrt(m2)));
+            *output++ = (float)mf_dsp_skewness(&m);
         }
         if (params->statistics & MF_DSP_FLATTEN_KURTOSIS) {
-            *output++ = flat ? 0.0f : (float)(m4 / (m2 * m2) - 3.0);
+            *output++ = (float)mf_dsp_kurtosis(&m);
         }
     }
     return MF_OK;

@@ -74,16 +74,38 @@ float mf_dsp_normalize_db(float db, float noise_floor_db)
     return ((db > noise_floor_db ? db : noise_floor_db) - noise_floor_db) / -noise_floor_db;
 }
 
-void mf_dsp_mel_db(const mf_dsp_audio_params *params, const float *power, float *db)
+mf_status mf_dsp_check_mel(const mf_dsp_audio_params *params, int32_t samples, const float *input,
+                           const float *scratch, const float *output)
 {
+    const mf_status framed = mf_dsp_check_frames(params, samples, input, scratch, output);
+    if (framed != MF_OK) {
+        return framed;
+    }
+    if (params->filter_first == 0 || params->filter_count == 0 || params->filter_weights == 0) {
+        return MF_ERR_NULL;
+    }
+    return params->num_filters < 1 ? MF_ERR_PARAM : MF_OK;
+}
+
+mf_status mf_dsp_frame_mel_db(const mf_dsp_audio_params *params, const float *input, int32_t index, float *scratch,
+                              const float **db)
+{
+    float *power = scratch + params->fft.n;
+    float *mel = power + params->fft.n / 2 + 1;
     const float *weight = params->filter_weights;
     int32_t j, k;
+    const mf_status status = mf_dsp_frame_power(params, input, index, scratch, power);
+    if (status != MF_OK) {
+        return status;
+    }
     for (j = 0; j < params->num_filters; ++j) {
         float energy = 0.0f;
         for (k = 0; k < params->filter_count[j]; ++k) {
             energy += power[params->filter_first[j] + k] * weight[k];
         }
         weight += params->filter_count[j];
-        db[j] = mf_dsp_db(energy);
+        mel[j] = mf_dsp_db(energy);
     }
+    *db = mel;
+    return MF_OK;
 }

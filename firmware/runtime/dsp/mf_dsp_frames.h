@@ -13,8 +13,14 @@ mf_status mf_dsp_check_frames(const mf_dsp_audio_params *params, int32_t samples
 mf_status mf_dsp_frame_power(const mf_dsp_audio_params *params, const float *input, int32_t index, float *buf,
                              float *power);
 
-/* Mel energies in dB, 10 log10(max(E, 1e-10)), of one power spectrum into db[F]. */
-void mf_dsp_mel_db(const mf_dsp_audio_params *params, const float *power, float *db);
+/* mf_dsp_check_frames, then the mel filterbank fields (mfe, mfcc). */
+mf_status mf_dsp_check_mel(const mf_dsp_audio_params *params, int32_t samples, const float *input,
+                           const float *scratch, const float *output);
+
+/* Mel energies in dB, 10 log10(max(E, 1e-10)), of frame `index`, computed in scratch
+ * (mf_dsp_audio_scratch_size floats); *db points at the F values inside scratch. */
+mf_status mf_dsp_frame_mel_db(const mf_dsp_audio_params *params, const float *input, int32_t index, float *scratch,
+                              const float **db);
 
 /* 10 log10(max(v, 1e-10)). */
 float mf_dsp_db(float value);

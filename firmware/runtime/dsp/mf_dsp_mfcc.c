@@ -37,31 +37,27 @@ static void normalize(const mf_dsp_audio_params *params, int32_t frames, float *
 mf_status mf_dsp_mfcc(const mf_dsp_audio_params *params, int32_t samples, const float *input, float *scratch,
                       float *output)
 {
-    const mf_status checked = mf_dsp_check_frames(params, samples, input, scratch, output);
+    mf_status status = mf_dsp_check_mel(params, samples, input, scratch, output);
     int32_t m, i, j, frames, c, f;
-    float *buf, *power, *db;
-    if (checked != MF_OK) {
-        return checked;
+    if (status != MF_OK) {
+        return status;
     }
-    if (params->filter_first == 0 || params->filter_count == 0 || params->filter_weights == 0 || params->dct == 0) {
+    if (params->dct == 0) {
         return MF_ERR_NULL;
     }
     c = params->num_cepstral;
     f = params->num_filters;
-    if (f < 1 || c < 1 || c > f || params->normalization < MF_DSP_NORMALIZE_NONE ||
+    if (c < 1 || c > f || params->normalization < MF_DSP_NORMALIZE_NONE ||
         params->normalization > MF_DSP_NORMALIZE_MEAN_STD) {
         return MF_ERR_PARAM;
     }
     frames = mf_dsp_frame_count(params, samples);
-    buf = scratch;
-    power = buf + params->fft.n;
-    db = power + params->fft.n / 2 + 1;
     for (m = 0; m < frames; ++m) {
-        const mf_status status = mf_dsp_frame_power(params, input, m, buf, power);
+        const float *db;
+        status = mf_dsp_frame_mel_db(params, input, m, scratch, &db);
         if (status != MF_OK) {
             return status;
         }
-        mf_dsp_mel_db(params, power, db);
         for (i = 0; i < c; ++i) {
             float sum = 0.0f;
             for (j = 0; j < f; ++j) {

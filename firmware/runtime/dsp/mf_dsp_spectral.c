@@ -2,11 +2,9 @@
  * strongest spectral peaks and the averaged FFT power spectrum without its DC bin. */
 #include <math.h>
 
-#include "mf_dsp.h"
+#include "mf_dsp_moments.h"
 
 #define POWER_FLOOR 1e-10f
-/* As in flatten: below this variance relative to the mean square a band is constant to float precision. */
-#define FLAT_RELATIVE_VARIANCE 1e-12
 /* A band with at most this share of the signal's energy holds only rounding noise. */
 #define NEGLIGIBLE_ENERGY_SHARE 1e-12
 
@@ -129,33 +127,19 @@ static void write_peaks(const mf_dsp_spectral_params *params, const float *power
  * double; shape statistics are 0 for a band holding at most 1e-12 of the signal's energy. */
 static void band_statistics(const float *band, int32_t count, double signal_energy, float *out)
 {
-    double sum = 0.0, energy = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0, mean, mean_square, entropy = 0.0;
+    mf_dsp_moments m;
+    double energy, entropy = 0.0;
     int32_t k, crossings = 0;
-    for (k = 0; k < count; ++k) {
-        sum += (double)band[k];
-        energy += (double)band[k] * (double)band[k];
-    }
-    mean = sum / count;
-    mean_square = energy / count;
-    for (k = 0; k < count; ++k) {
-        const double d = (double)band[k] - mean;
-        m2 += d * d;
-        m3 += d * d * d;
-        m4 += d * d * d * d;
-    }
-    m2 /= count;
-    m3 /= count;
-    m4 /= count;
-    out[0] = (float)sqrt(mean_square);
-    out[1] = (float)sqrt(m2);
+    mf_dsp_compute_moments(band, count, 1, 1.0, &m);
+    energy = m.mean_square * count;
+    out[0] = (float)sqrt(m.mean_square);
+    out[1] = (float)sqrt(m.m2);
     out[2] = out[3] = out[4] = out[5] = 0.0f;
     if (energy <= NEGLIGIBLE_ENERGY_SHARE * signal_energy) {
         return;
     }
-    if (m2 > FLAT_RELATIVE_VARIANCE * mean_square) {
-        out[2] = (float)(m3 / (m2 * sqrt(m2)));
-        out[3] = (float)(m4 / (m2 * m2) - 3.0);
-    }
+    out[2] = (float)mf_dsp_skewness(&m);
+    out[3] = (float)mf_dsp_kurtosis(&m);
     for (k = 1; k < count; ++k) {
         crossings += (double)band[k - 1] * (double)band[k] < 0.0;
     }

@@ -73,6 +73,29 @@ def compile_runtime(build: Path) -> list[Path]:
     return objects
 
 
+def link_program(build: Path, objects: list[Path], sources: list[Path], name: str) -> Path:
+    """Compile ``sources`` (which may include headers in ``build``) and link them with the runtime objects."""
+    executable = build / name
+    subprocess.run(
+        [
+            compiler(),
+            *CFLAGS,
+            f"-I{RUNTIME_INCLUDE}",
+            f"-I{RUNTIME_DSP}",
+            f"-I{build}",
+            *map(str, sources),
+            *map(str, objects),
+            "-lm",
+            "-o",
+            str(executable),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return executable
+
+
 class CBlock:
     """A generated block linked into a host executable."""
 
@@ -108,25 +131,7 @@ def build_block(
     (build / "mf_block.h").write_text(generated.header)
     (build / "mf_block.c").write_text(generated.source)
     (build / "main.c").write_text(_MAIN)
-    executable = build / "block"
-    subprocess.run(
-        [
-            compiler(),
-            *CFLAGS,
-            f"-I{RUNTIME_INCLUDE}",
-            f"-I{RUNTIME_DSP}",
-            f"-I{build}",
-            str(build / "mf_block.c"),
-            str(build / "main.c"),
-            *map(str, objects),
-            "-lm",
-            "-o",
-            str(executable),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    executable = link_program(build, objects, [build / "mf_block.c", build / "main.c"], "block")
     return CBlock(generated, executable)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from firmware.dsp_codegen import c_table, fft_tables
-from tests.firmware.dsp.c_dsp_harness import CFLAGS, RUNTIME_DSP, RUNTIME_INCLUDE, compile_runtime, compiler
+from tests.firmware.dsp.c_dsp_harness import compile_runtime, compiler, link_program
 
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no host C compiler")
 
@@ -128,24 +128,7 @@ EXPECTED_STATUS = [
 
 def build_program(build: Path, objects: list[Path], name: str, source: str) -> Path:
     (build / f"{name}.c").write_text(source)
-    executable = build / name
-    subprocess.run(
-        [
-            compiler(),
-            *CFLAGS,
-            f"-I{RUNTIME_INCLUDE}",
-            f"-I{RUNTIME_DSP}",
-            str(build / f"{name}.c"),
-            *map(str, objects),
-            "-lm",
-            "-o",
-            str(executable),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return executable
+    return link_program(build, objects, [build / f"{name}.c"], name)
 
 
 @pytest.fixture(scope="module")
