@@ -16,17 +16,21 @@ DOMAIN_ROUTERS: list[str] = [
     "backend.data.ingestion",
     "backend.training.routes",
     "backend.training.views",
+    "backend.impulses.routes",
+    "backend.impulses.views",
 ]
 
 # Modules with @job_handler registrations.
 JOB_MODULES: list[str] = [
     "backend.data.tasks",
     "backend.training.tasks",
+    "backend.impulses.tasks",
 ]
 
 # Modules that add commands to the `moteforge` CLI (they import backend.cli.main.app).
 CLI_MODULES: list[str] = [
     "backend.training.cli",
+    "backend.impulses.cli",
 ]
 
 # Modules that register demo seeders (append to backend.demo.DEMO_SEEDERS on import).

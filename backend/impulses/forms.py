@@ -52,7 +52,12 @@ class Draft:
         data = value.model_dump() if isinstance(value, ImpulseCreate) else dict(value)
         draft = cls(
             name=data.get("name") or "Impulse",
-            input_block={k: v for k, v in dict(data["input_block"]).items() if v is not None},
+            # 2000.0 from a float field shows as "2000" in the form.
+            input_block={
+                k: int(v) if isinstance(v, float) and v.is_integer() else v
+                for k, v in dict(data["input_block"]).items()
+                if v is not None
+            },
             dsp_blocks=[],
             learn_blocks=[],
         )
