@@ -29,9 +29,12 @@ JOB_MODULES: list[str] = [
 
 # Modules that add commands to the `moteforge` CLI (they import backend.cli.main.app).
 CLI_MODULES: list[str] = [
+    "backend.data.cli",
     "backend.training.cli",
     "backend.impulses.cli",
 ]
 
 # Modules that register demo seeders (append to backend.demo.DEMO_SEEDERS on import).
-DEMO_MODULES: list[str] = []
+DEMO_MODULES: list[str] = [
+    "backend.data.demo",
+]
