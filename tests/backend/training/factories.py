@@ -7,6 +7,7 @@ Four activities recorded by a watch's 6 IMU axes at 10 Hz for 10 s, as in sktime
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,16 @@ def save_impulse(
     impulse = impulses.save(session, ctx, design)
     session.flush()
     return impulse
+
+
+@functools.cache
+def classifier_files(inputs: int, classes: int) -> tuple[bytes, bytes, bytes]:
+    """(float32 .tflite, int8 .tflite, .keras) of an untrained dense classifier with this many inputs
+    and classes, calibrated on uniform noise; cached because export takes a second."""
+    from workers.learn.architecture import ModelOutput, build_model
+    from workers.learn.export import export_tflite
+
+    model = build_model([{"type": "Dense", "units": 8}], (inputs,), ModelOutput("classification", classes))
+    calibration = np.random.default_rng(0).uniform(-1, 1, (32, inputs)).astype(np.float32)
+    exported = export_tflite(model, calibration)
+    return exported.float32, exported.int8, exported.keras
