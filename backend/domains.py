@@ -14,6 +14,7 @@ MODEL_MODULES: list[str] = [
 DOMAIN_ROUTERS: list[str] = [
     "backend.data.routes",
     "backend.data.ingestion",
+    "backend.data.views",
     "backend.training.routes",
     "backend.training.views",
     "backend.impulses.routes",
