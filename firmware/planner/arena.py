@@ -1,9 +1,10 @@
 """Arena planning over tensor lifetimes.
 
 Steps: (1) reshape-like layers alias their input (one buffer, no copy); (2) element-wise layers
-write over an input that dies at that layer (in place); (3) buffers are placed greedily, largest
-first, at the lowest offset that does not overlap any buffer alive at the same time. The plan
-records why each buffer shares memory so the size report can explain it.
+write over an input that dies at that layer (in place); (3) buffers are placed greedily at the lowest
+offset that overlaps no buffer alive at the same time, under a few orderings (largest first,
+longest-lived first, ...), keeping the smallest arena. The plan records why each buffer shares
+memory so the size report can explain it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ArenaPlan:
     buffers: list[Buffer]
     tensor_buffer: dict[int, int]  # tensor id -> buffer id
     arena_size: int
+    placement: str  # the greedy ordering that gave the smallest arena
     live_bound: int  # the largest sum of simultaneously live tensors with no aliasing or in-place
     no_reuse_size: int  # every intermediate tensor in its own memory
 
@@ -53,6 +55,7 @@ class ArenaPlan:
     def to_json(self) -> dict[str, object]:
         return {
             "arena_bytes": self.arena_size,
+            "placement": self.placement,
             "live_bound_bytes": self.live_bound,
             "no_reuse_bytes": self.no_reuse_size,
             "alignment": ALIGNMENT,
@@ -102,10 +105,8 @@ def plan_arena(
             find(t)
         if step.alias:
             root_in, root_out = find(step.reads[0]), find(step.writes)
-            if {root_in, root_out} != {root_in} and _external(
-                root_in, root_out, find, model_input, model_output
-            ):
-                continue  # caller's input and output cannot be one memory; keep them apart
+            if {find(model_input), find(model_output)} <= {root_in, root_out} and root_in != root_out:
+                continue  # the caller's input and output cannot be one memory: the emitter copies
             parent[root_out] = root_in
             reasons.setdefault(root_in, []).append(f"step {i}: tensor {step.writes} aliases {step.reads[0]}")
 
@@ -172,7 +173,7 @@ def plan_arena(
         for t in groups[root]:
             tensor_buffer[t] = b.id
 
-    arena_size = _place([b for b in buffers if b.kind == "arena"])
+    arena_size, heuristic = _place([b for b in buffers if b.kind == "arena"])
 
     # Bounds for the report: every written tensor in its own buffer, intermediate ones only.
     produced: dict[int, tuple[int, int]] = {}
@@ -187,32 +188,45 @@ def plan_arena(
         buffers=buffers,
         tensor_buffer=tensor_buffer,
         arena_size=arena_size,
+        placement=heuristic,
         live_bound=_max_live(intermediates, n),
         no_reuse_size=sum(size for _, _, size in intermediates),
     )
 
 
-def _external(a: int, b: int, find: object, model_input: int, model_output: int) -> bool:
-    """True when merging groups ``a`` and ``b`` would make the caller's input and output one buffer."""
-    assert callable(find)
-    roots = {a, b}
-    return find(model_input) in roots and find(model_output) in roots
+_ORDERS = {
+    "largest first": lambda b: (-b.size, b.first, b.id),
+    "longest-lived first": lambda b: (-(b.last - b.first), -b.size, b.id),
+    "largest area first": lambda b: (-b.size * (b.last - b.first + 1), b.first, b.id),
+    "earliest first": lambda b: (b.first, -b.size, b.id),
+}
 
 
-def _place(buffers: list[Buffer]) -> int:
-    """Greedy by size: each buffer at the lowest aligned offset clear of every overlapping buffer."""
-    placed: list[Buffer] = []
-    for b in sorted(buffers, key=lambda b: (-b.size, b.first, b.id)):
+def _place_in_order(buffers: list[Buffer], key: object) -> tuple[int, dict[int, int]]:
+    """Each buffer in ``key`` order at the lowest aligned offset clear of every overlapping placed one."""
+    placed: list[tuple[Buffer, int]] = []
+    for b in sorted(buffers, key=key):  # type: ignore[arg-type]
         conflicts = sorted(
-            (p.offset, p.offset + _align(p.size))
-            for p in placed
-            if not (p.last < b.first or b.last < p.first)
+            (off, off + _align(p.size)) for p, off in placed if not (p.last < b.first or b.last < p.first)
         )
         offset = 0
         for start, end in conflicts:
             if offset + _align(b.size) <= start:
                 break
             offset = max(offset, end)
-        b.offset = offset
-        placed.append(b)
-    return max((p.offset + _align(p.size) for p in placed), default=0)
+        placed.append((b, offset))
+    size = max((off + _align(p.size) for p, off in placed), default=0)
+    return size, {p.id: off for p, off in placed}
+
+
+def _place(buffers: list[Buffer]) -> tuple[int, str]:
+    """Greedy placement under a few orderings; the smallest arena wins (ties: the first ordering)."""
+    best: tuple[int, str, dict[int, int]] | None = None
+    for name, key in _ORDERS.items():
+        size, offsets = _place_in_order(buffers, key)
+        if best is None or size < best[0]:
+            best = (size, name, offsets)
+    assert best is not None
+    for b in buffers:
+        b.offset = best[2][b.id]
+    return best[0], best[1]

@@ -160,6 +160,11 @@ def flatten_then_dense() -> tuple[keras.Model, tuple[int, ...]]:
     return _model(shape, lambda x: L.Dense(5)(L.Flatten()(L.Conv2D(3, 3)(x)))), shape
 
 
+def reshape_only_copies_input_to_output() -> tuple[keras.Model, tuple[int, ...]]:
+    shape = (4, 3)
+    return _model(shape, lambda x: L.Reshape((12,))(x)), shape
+
+
 def float_model() -> tuple[keras.Model, tuple[int, ...]]:
     return dense_relu_dense_softmax()
 
@@ -198,5 +203,6 @@ OP_CASES: dict[str, Factory] = {
         tanh_output,
         softmax_over_last_axis_of_a_sequence,
         flatten_then_dense,
+        reshape_only_copies_input_to_output,
     )
 }
