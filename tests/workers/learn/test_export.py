@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from tests.workers.learn.factories import MotionData
-from workers.learn.evaluate import classify_tflite
+from workers.learn.evaluate import classify_tflite, regression_metrics, run_tflite
 from workers.learn.export import ExportedModels, InvalidModel, export_tflite, inspect_tflite, load_user_model
-from workers.learn.train import TrainedClassifier, TrainSettings, train_classifier
+from workers.learn.train import TrainedClassifier, TrainSettings, train_classifier, train_regression
 
 
 def test_int8_model_is_fully_integer_with_batch_one(reference_export: ExportedModels) -> None:
@@ -136,3 +136,54 @@ def test_uploaded_keras_model_is_converted_and_predicts_like_the_original(
     np.testing.assert_array_equal(
         classify_tflite(user.int8, motions.test), classify_tflite(reference_export.int8, motions.test)
     )
+
+
+def test_every_layer_type_exports_to_int8_that_tflm_runs(motions: MotionData) -> None:
+    layers = (
+        {"type": "Reshape", "target": [100, 6, 1]},
+        {"type": "Conv2D", "filters": 4, "kernel": [3, 2], "strides": [2, 1], "padding": "valid"},
+        {"type": "BatchNormalization"},
+        {"type": "DepthwiseConv2D", "kernel": 3, "depth_multiplier": 2, "activation": "relu6"},
+        {"type": "MaxPool2D", "pool": 2},
+        {"type": "AvgPool2D", "pool": [2, 1], "padding": "same"},
+        {"type": "Reshape", "target": [12, -1]},
+        {"type": "Conv1D", "filters": 6, "kernel": 2, "activation": "tanh"},
+        {"type": "MaxPool1D", "pool": 2, "padding": "same"},
+        {"type": "AvgPool1D", "pool": 1},
+        {"type": "GlobalAveragePooling"},
+        {"type": "Dense", "units": 5, "activation": "sigmoid"},
+        {"type": "Dropout", "rate": 0.1},
+        {"type": "Flatten"},
+    )
+    settings = TrainSettings(epochs=2, batch_size=8, architecture="custom", layers=layers)
+    trained = train_classifier(motions.raw_train, motions.y_train, motions.class_names, settings)
+    exported = export_tflite(trained.model, motions.raw_train)
+    assert set(inspect_tflite(exported.int8).operators) >= {
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "MAX_POOL_2D",
+        "AVERAGE_POOL_2D",
+        "MEAN",
+        "TANH",
+        "LOGISTIC",
+        "FULLY_CONNECTED",
+        "SOFTMAX",
+    }
+    keras_scores = trained.predict(motions.raw_test)
+    np.testing.assert_allclose(classify_tflite(exported.float32, motions.raw_test), keras_scores, atol=1e-5)
+    assert np.abs(classify_tflite(exported.int8, motions.raw_test) - keras_scores).max() < 0.05
+
+
+def test_int8_regression_keeps_its_fit(motions: MotionData) -> None:
+    target = motions.train @ np.linspace(-1, 1, motions.train.shape[1]).astype(np.float32)
+    trained = train_regression(
+        motions.train, target, TrainSettings(epochs=60, batch_size=8, learning_rate=0.01)
+    )
+    exported = export_tflite(trained.model, motions.train)
+    info = inspect_tflite(exported.int8)
+    assert (info.dtype, info.output_shape) == ("int8", (1, 1))
+    float_fit = regression_metrics(target, trained.predict(motions.train))
+    int8_fit = regression_metrics(target, run_tflite(exported.int8, motions.train))
+    # One output step is (range of the outputs) / 255; the int8 error stays within a step of the float one.
+    assert int8_fit["mae"] < float_fit["mae"] + info.output_quantization[0]
+    assert int8_fit["r2"] > 0.98
