@@ -167,11 +167,9 @@ def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) ->
         )
         # sosfilt needs writable coefficients; the cached table is read-only.
         data = scipy.signal.sosfilt(sos.copy(), data, axis=0).astype(np.float32)
-    out = np.empty((data.shape[1], features_per_axis(params)), dtype=np.float32)
     if params["analysis_type"] == "wavelet":
-        for a in range(data.shape[1]):
-            out[a] = wavelet.features(data[:, a], params["wavelet"], params["wavelet_level"])
-        return out.reshape(-1)
+        return wavelet.features(data, params["wavelet"], params["wavelet_level"]).reshape(-1)
+    out = np.empty((data.shape[1], features_per_axis(params)), dtype=np.float32)
     for a in range(data.shape[1]):
         x = data[:, a]
         wide = x.astype(np.float64)

@@ -67,20 +67,20 @@ def padded_length(frames: int, level: int) -> int:
 
 
 def dwt(signal: np.ndarray, h: np.ndarray, level: int) -> list[np.ndarray]:
-    """Periodized DWT, float32: bands ``[d1, d2, ..., d_level, a_level]``.
+    """Periodized DWT along axis 0 (``[T]`` or ``[T, axes]``), float32: bands ``[d1, ..., d_level, a_level]``.
 
     Each level maps ``x`` of even length ``L`` to ``a[k] = sum_n h[n] x[(2k + n) mod L]`` and
     ``d[k] = sum_n g[n] x[(2k + n) mod L]``, summed in increasing ``n``, then continues on ``a``.
     """
     g = high_pass(h)
-    x = np.zeros(padded_length(signal.shape[0], level), dtype=np.float32)
+    x = np.zeros((padded_length(signal.shape[0], level), *signal.shape[1:]), dtype=np.float32)
     x[: signal.shape[0]] = signal
     bands = []
     for _ in range(level):
         length = x.shape[0]
         starts = 2 * np.arange(length // 2)
-        approx = np.zeros(length // 2, dtype=np.float32)
-        detail = np.zeros(length // 2, dtype=np.float32)
+        approx = np.zeros((length // 2, *x.shape[1:]), dtype=np.float32)
+        detail = np.zeros_like(approx)
         for n in range(h.size):
             taken = x[(starts + n) % length]
             approx += h[n] * taken
@@ -91,8 +91,9 @@ def dwt(signal: np.ndarray, h: np.ndarray, level: int) -> list[np.ndarray]:
     return bands
 
 
-def band_statistics(band: np.ndarray, signal_energy: float) -> np.ndarray:
-    """``BAND_STATISTICS`` of one band, computed in float64.
+def band_statistics(band: np.ndarray, signal_energy: np.ndarray | float) -> np.ndarray:
+    """``BAND_STATISTICS`` of a band along axis 0 (``[len]`` or ``[len, axes]``), computed in float64:
+    ``[6]`` or ``[6, axes]``.
 
     ``zero_crossing_rate``: pairs of neighbours with ``c[k-1] * c[k] < 0`` over ``len - 1`` (0 for a
     single coefficient). ``entropy``: ``-sum p log2 p`` over ``p = c^2 / sum c^2`` (terms with ``p = 0``
@@ -102,18 +103,23 @@ def band_statistics(band: np.ndarray, signal_energy: float) -> np.ndarray:
     c = band.astype(np.float64)
     m = moments(c)
     energy = c * c
-    total = energy.sum()
-    rms, stdev = math.sqrt(m.mean_square), math.sqrt(m.m2)
-    if total <= _NEGLIGIBLE_ENERGY_SHARE * signal_energy:
-        return np.array([rms, stdev, 0.0, 0.0, 0.0, 0.0])
-    crossings = np.count_nonzero(c[1:] * c[:-1] < 0) / (c.size - 1) if c.size > 1 else 0.0
-    p = energy[energy > 0] / total
-    entropy = float(-(p * np.log2(p)).sum())
-    return np.array([rms, stdev, m.skewness(), m.kurtosis(), crossings, entropy])
+    total = energy.sum(axis=0)
+    negligible = total <= _NEGLIGIBLE_ENERGY_SHARE * np.asarray(signal_energy)
+    count = c.shape[0]
+    crossings = (
+        np.count_nonzero(c[1:] * c[:-1] < 0, axis=0) / (count - 1) if count > 1 else np.zeros_like(total)
+    )
+    share = energy / np.where(total > 0, total, 1.0)
+    entropy = -np.sum(np.where(share > 0, share * np.log2(np.where(share > 0, share, 1.0)), 0.0), axis=0)
+    shape = np.stack([m.skewness(), m.kurtosis(), crossings, entropy])
+    shape = np.where(negligible, 0.0, shape)
+    return np.concatenate([np.sqrt(m.mean_square)[None], np.sqrt(m.m2)[None], shape])
 
 
 def features(signal: np.ndarray, wavelet: str, level: int) -> np.ndarray:
-    """Statistics of every band, band by band (``d1 .. d_level``, then ``a_level``), float32."""
+    """Statistics of every band for each axis of ``signal [T, axes]``: float32 ``[axes, 6 (level + 1)]``,
+    band by band (``d1 .. d_level``, then ``a_level``)."""
     bands = dwt(signal, daubechies(wavelet), level)
-    signal_energy = sum(float(np.sum(b.astype(np.float64) ** 2)) for b in bands)
-    return np.concatenate([band_statistics(b, signal_energy) for b in bands]).astype(np.float32)
+    signal_energy = sum(np.sum(b.astype(np.float64) ** 2, axis=0) for b in bands)
+    stats = np.concatenate([band_statistics(b, signal_energy) for b in bands])
+    return stats.T.astype(np.float32)

@@ -165,10 +165,16 @@ static void wavelet_features(const mf_dsp_spectral_params *params, float *x, int
         const int32_t half = length / 2;
         for (k = 0; k < half; ++k) {
             float approx = 0.0f, detail = 0.0f;
-            for (n = 0; n < taps; ++n) {
-                const float taken = x[(2 * k + n) % length];
+            int32_t index = 2 * k;
+            for (n = 0; n < taps; ++n, ++index) {
+                float taken, g;
+                /* Periodic extension; a short level (length < taps) can wrap more than once. */
+                while (index >= length) {
+                    index -= length;
+                }
+                taken = x[index];
                 /* g[n] = (-1)^n h[taps - 1 - n] */
-                const float g = (n % 2 == 0) ? h[taps - 1 - n] : -h[taps - 1 - n];
+                g = (n % 2 == 0) ? h[taps - 1 - n] : -h[taps - 1 - n];
                 approx += h[n] * taken;
                 detail += g * taken;
             }

@@ -50,7 +50,7 @@ def test_periodized_dwt_keeps_the_energy_of_the_zero_padded_signal(name: str, le
 
 def test_constant_signal_has_empty_details_and_a_flat_approximation() -> None:
     x = np.full(64, 2.0, np.float32)
-    stats = wavelet.features(x, "db3", 2).reshape(3, len(wavelet.BAND_STATISTICS))
+    stats = wavelet.features(x[:, None], "db3", 2).reshape(3, len(wavelet.BAND_STATISTICS))
     # Details hold only rounding noise: shape statistics are 0, not the entropy of that noise.
     np.testing.assert_allclose(stats[:2], 0.0, atol=1e-5)
     rms, stdev, skewness, kurtosis, crossings, entropy = stats[2]
