@@ -33,15 +33,28 @@ def pick_rows(count: int, limit: int = EXPLORER_MAX_POINTS) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(count, size=limit, replace=False))
 
 
+def principal_components(X: np.ndarray) -> np.ndarray:
+    """The first two principal components of ``X [N, F]`` as ``[N, 2]`` float32.
+
+    Same convention as ``workers.learn.evaluate.project_2d`` (each component signed so its largest
+    loading is positive, so the picture does not flip between runs), computed here because importing
+    that module loads TensorFlow, which costs a feature job more than the whole projection.
+    """
+    centred = X - X.mean(axis=0)
+    out = np.zeros((len(X), 2))
+    if len(X) < 2:
+        return out.astype(np.float32)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    components = vt[:2]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    out[:, : len(components)] = centred @ (components * signs[:, None]).T
+    return out.astype(np.float32)
+
+
 def project(matrix: FeatureMatrix) -> tuple[np.ndarray, np.ndarray]:
     """(row indices shown, their 2-D coordinates [n, 2])."""
-    # Imported here: the learning package loads TensorFlow, which only the worker should pay for.
-    from workers.learn.evaluate import project_2d
-
     rows = pick_rows(len(matrix))
-    if len(rows) == 0:
-        return rows, np.zeros((0, 2), np.float32)
-    return rows, project_2d(standardized(matrix.X[rows]), METHOD)
+    return rows, principal_components(standardized(matrix.X[rows]))
 
 
 def store(session: Session, impulse: Impulse, matrix: FeatureMatrix, fingerprint: str) -> FeatureExplorer:

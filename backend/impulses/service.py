@@ -63,8 +63,17 @@ def list_versions(
     return rows, repository.count_versions(session, ctx.project.id)
 
 
-def feature_sets(session: Session, impulse: Impulse) -> list[FeatureSet]:
-    return repository.feature_sets(session, impulse.id)
+def feature_sets(session: Session, impulse: Impulse) -> list[tuple[FeatureSet, bool]]:
+    """The impulse's cached features, each with whether it still matches its category's data."""
+    rows = repository.feature_sets(session, impulse.id)
+    current: dict[str, str] = {}
+    for row in rows:
+        if row.category not in current:
+            category = None if row.category == "all" else row.category
+            current[row.category] = dataset.fingerprint(
+                dataset.samples(session, impulse.project_id, category)
+            )
+    return [(row, row.fingerprint == current[row.category]) for row in rows]
 
 
 def get_explorer(
@@ -403,13 +412,12 @@ class BlockPreview:
     feature_names: list[str] | None = None
 
 
-def _named_features(impulse: Impulse, block: dict[str, Any], shape: tuple[int, ...]) -> list[str] | None:
+def _named_features(impulse: Impulse, block: dict[str, Any]) -> list[str] | None:
     declared = BLOCKS[block["type"]].feature_names
     if declared is None or impulse.input_block["type"] == "image":
         return None
-    names = declared(
-        shape[0] if len(shape) > 1 else 0, len(impulse.input_block["axes"]), 0.0, **block["params"]
-    )
+    frames, axes_count = design.window_input_shape(impulse.input_block)
+    names = declared(frames, axes_count, float(impulse.input_block["frequency_hz"]), **block["params"])
     axes = impulse.input_block["axes"]
     # The blocks number axes; the user knows them by their sensor names.
     return [re.sub(r"^axis(\d+) ", lambda m: f"{axes[int(m.group(1))]} ", n) for n in names]
@@ -452,5 +460,5 @@ def preview_block(
     preview.window = batch[index]
     preview.features = features.features_of_windows(impulse, batch[index : index + 1], dsp_ids=[dsp_id])[0][0]
     preview.feature_shape = features.feature_shape(impulse, [dsp_id])
-    preview.feature_names = _named_features(impulse, block, preview.feature_shape)
+    preview.feature_names = _named_features(impulse, block)
     return preview

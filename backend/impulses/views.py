@@ -50,6 +50,7 @@ def _explorer_context(session: Any, ctx: ProjectContext, impulse: Impulse | None
         "job_running": running,
         "finished": not running,
         "logs": jobs.logs(session, job) if job is not None else [],
+        "feature_sets": service.feature_sets(session, impulse) if impulse else [],
     }
 
 
@@ -105,7 +106,6 @@ def _page_context(session: Any, ctx: ProjectContext) -> dict[str, Any]:
         "impulse": impulse,
         "versions": versions,
         "version_count": version_count,
-        "feature_sets": service.feature_sets(session, impulse) if impulse else [],
         "no_data_reason": no_data_reason,
         **_designer_context(session, ctx, draft),
         **_explorer_context(session, ctx, impulse, job),

@@ -180,4 +180,6 @@ def test_the_block_page_plots_a_window_and_its_features(studio, session: Session
     assert "window 4 of 17" in html and "90 features" in html
     # Feature names carry the sensor names, not axis numbers.
     assert "accX rms" in html
+    # Bin labels carry the bin's centre frequency (10 Hz / 16-point FFT: 0.625 Hz steps).
+    assert "accX power 0.625 Hz" in html and "gyrZ power 5 Hz" in html
     assert studio.get(f"/projects/{owned.project.id}/impulse/blocks/dsp9").status_code == 404
