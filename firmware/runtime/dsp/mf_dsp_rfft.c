@@ -29,15 +29,25 @@ static void complex_fft(float *z, int32_t m, const float *cos_table, const float
         }
         j += k;
     }
-    for (len = 2; len <= m; len <<= 1) {
+    /* First stage: every twiddle is 1, so the butterflies need no multiplication. */
+    for (i = 0; i + 1 < m; i += 2) {
+        float *a = z + 2 * i;
+        const float br = a[2], bi = a[3];
+        a[2] = a[0] - br;
+        a[3] = a[1] - bi;
+        a[0] += br;
+        a[1] += bi;
+    }
+    for (len = 4; len <= m; len <<= 1) {
         const int32_t half = len >> 1;
         const int32_t step = (2 * m) / len;
         int32_t start, t;
-        for (start = 0; start < m; start += len) {
-            for (t = 0; t < half; ++t) {
-                const float wr = cos_table[t * step];
-                const float wi = -sin_table[t * step];
-                float *a = z + 2 * (start + t);
+        /* Twiddle-major order: each twiddle is loaded once per stage. */
+        for (t = 0; t < half; ++t) {
+            const float wr = cos_table[t * step];
+            const float wi = -sin_table[t * step];
+            for (start = t; start < m; start += len) {
+                float *a = z + 2 * start;
                 float *b = a + 2 * half;
                 const float xr = b[0] * wr - b[1] * wi;
                 const float xi = b[0] * wi + b[1] * wr;
