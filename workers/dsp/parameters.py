@@ -101,3 +101,7 @@ class ProcessingBlock:
     generate_features: Callable[..., np.ndarray]
     feature_shape: Callable[..., tuple[int, ...]]
     feature_names: Callable[..., list[str]] | None = None
+
+    def validate_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``validate_parameters`` against this block's declaration."""
+        return validate_parameters(self.parameters, values)

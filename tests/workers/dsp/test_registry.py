@@ -29,6 +29,13 @@ def test_validation_fills_defaults_and_keeps_given_values() -> None:
     assert params["window_type"] == "hamming"
 
 
+def test_a_block_validates_its_own_parameters_like_the_registry() -> None:
+    block = dsp.BLOCKS["spectral"]
+    assert block.validate_params({"fft_length": 128}) == dsp.validate_params("spectral", {"fft_length": 128})
+    with pytest.raises(InvalidParameter):
+        block.validate_params({"fft_length": 100})
+
+
 def test_whole_floats_are_accepted_as_ints_and_ints_as_floats() -> None:
     params = dsp.validate_params("mfcc", {"num_filters": 20.0, "pre_emphasis": 0})
     assert params["num_filters"] == 20 and isinstance(params["num_filters"], int)
