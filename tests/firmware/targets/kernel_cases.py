@@ -86,10 +86,15 @@ def _spatial(rng: np.random.Generator, size: int, kernel: int) -> tuple[int, int
 
 
 def conv_case(
-    rng: np.random.Generator, *, channels: int | None = None, out_channels: int | None = None, groups: int = 1
+    rng: np.random.Generator,
+    *,
+    channels: int | None = None,
+    out_channels: int | None = None,
+    groups: int = 1,
+    kernel: tuple[int, int] | None = None,
 ) -> KernelCase:
     h, w = int(rng.integers(1, 9)), int(rng.integers(1, 9))
-    kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    kh, kw = kernel or (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
     c = channels or int(rng.integers(1, 13)) * groups
     oc = out_channels or int(rng.integers(1, 6)) * groups
     sh, dh, ph, oh = _spatial(rng, h, kh)

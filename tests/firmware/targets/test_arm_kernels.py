@@ -27,11 +27,14 @@ def build_cases(target: Target, out_dir: Path, *, optimized: bool) -> Path:
 
 
 def random_cases(seed: int) -> list[kc.KernelCase]:
-    """A mixed batch: generic and pointwise convolutions, grouped and oversized ones (portable fallback),
-    depthwise with multiplier 1 and 2, fully connected with odd depths."""
+    """A mixed batch: generic and pointwise convolutions, patches too large for two pixels (one-pixel path)
+    or for the stack buffer (portable fallback), grouped convolution (portable fallback), depthwise with
+    multiplier 1 and 2, fully connected with odd depths."""
     rng = np.random.default_rng(seed)
     cases = [kc.conv_case(rng) for _ in range(10)]
     cases += [kc.conv_case(rng, channels=16, out_channels=5), kc.conv_case(rng, channels=8, out_channels=8)]
+    cases.append(kc.conv_case(rng, channels=64, out_channels=3, kernel=(3, 3)))
+    cases.append(kc.conv_case(rng, channels=120, out_channels=2, kernel=(3, 3)))
     cases.append(kc.conv_case(rng, channels=6, out_channels=4, groups=2))
     cases += [kc.depthwise_case(rng) for _ in range(8)]
     cases += [kc.depthwise_case(rng, depth_multiplier=2) for _ in range(2)]

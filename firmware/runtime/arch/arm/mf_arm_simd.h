@@ -97,41 +97,50 @@ static inline void mf_arm_dot2_s16_s8(const int16_t *x, const int8_t *f0, const 
     *acc1 = a1;
 }
 
-/* One row of depthwise taps for four channels: acc_k += (x_k + offset) * w_k over n >= 1 taps, input and
- * filter both advancing by `step` bytes per tap (depth multiplier 1, no horizontal dilation). Spelled out
- * for the same reason as mf_arm_dot2_s16_s8: in C, GCC spills the loop pointers at -Os and a tap costs
- * 36 instructions. Register pressure is what limits this loop, so the filter is addressed relative to the
- * input pointer and each word is loaded twice (once per pair) instead of being kept: 16 instructions per
- * tap in 11 registers. Out of line: inlined into the kernel, no core has enough registers left for it. */
-static __attribute__((noinline, unused)) void mf_arm_depthwise4_row(const int8_t *in, const int8_t *filter,
-                                                                    int32_t n, int32_t step, int32_t offset_pair,
-                                                                    int32_t acc[4])
+/* A window of depthwise taps for four channels: acc_k = sum (x_k + offset) * w_k over `rows` rows of
+ * `cols` >= 1 taps. Input and filter advance by `step` bytes per tap (depth multiplier 1, no horizontal
+ * dilation) and by in_row_step / f_row_step per row. The tap loop is spelled out for the same reason as
+ * mf_arm_dot2_s16_s8: in C, GCC spills the loop pointers at -Os and a tap costs 36 instructions. Register
+ * pressure is what limits it, so the filter is addressed relative to the input pointer and each word is
+ * loaded twice (once per pair) instead of being kept: 16 instructions per tap in 11 registers. Out of line:
+ * inlined into the kernel, no core has enough registers left for it. */
+static __attribute__((noinline, unused)) void mf_arm_depthwise4_window(const int8_t *in, const int8_t *filter,
+                                                                       int32_t rows, int32_t cols,
+                                                                       int32_t in_row_step, int32_t f_row_step,
+                                                                       int32_t step, int32_t offset_pair,
+                                                                       int32_t acc[4])
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    /* Integer difference: the two pointers address different arrays. */
-    const int32_t filter_minus_in = (int32_t)((uintptr_t)filter - (uintptr_t)in);
-    const int8_t *const end = in + n * step;
-    int32_t x, w;
-    __asm__("1:\n\t"
-            "ldr %[x], [%[in]]\n\t"
-            "ldr %[w], [%[in], %[fd]]\n\t"
-            "sxtab16 %[x], %[off], %[x]\n\t"
-            "sxtb16 %[w], %[w]\n\t"
-            "smlabb %[a0], %[x], %[w], %[a0]\n\t"
-            "smlatt %[a2], %[x], %[w], %[a2]\n\t"
-            "ldr %[x], [%[in]]\n\t"
-            "ldr %[w], [%[in], %[fd]]\n\t"
-            "sxtab16 %[x], %[off], %[x], ror #8\n\t"
-            "sxtb16 %[w], %[w], ror #8\n\t"
-            "smlabb %[a1], %[x], %[w], %[a1]\n\t"
-            "smlatt %[a3], %[x], %[w], %[a3]\n\t"
-            "add %[in], %[in], %[step]\n\t"
-            "cmp %[in], %[end]\n\t"
-            "bne 1b"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [in] "+r"(in), [x] "=&r"(x),
-              [w] "=&r"(w)
-            : [fd] "r"(filter_minus_in), [step] "r"(step), [end] "r"(end), [off] "r"(offset_pair)
-            : "cc", "memory");
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t row;
+    for (row = 0; row < rows; ++row) {
+        /* Integer difference: the two pointers address different arrays. */
+        const int32_t filter_minus_in = (int32_t)((uintptr_t)filter - (uintptr_t)in);
+        const int8_t *tap = in;
+        const int8_t *const end = in + cols * step;
+        int32_t x, w;
+        __asm__("1:\n\t"
+                "ldr %[x], [%[in]]\n\t"
+                "ldr %[w], [%[in], %[fd]]\n\t"
+                "sxtab16 %[x], %[off], %[x]\n\t"
+                "sxtb16 %[w], %[w]\n\t"
+                "smlabb %[a0], %[x], %[w], %[a0]\n\t"
+                "smlatt %[a2], %[x], %[w], %[a2]\n\t"
+                "ldr %[x], [%[in]]\n\t"
+                "ldr %[w], [%[in], %[fd]]\n\t"
+                "sxtab16 %[x], %[off], %[x], ror #8\n\t"
+                "sxtb16 %[w], %[w], ror #8\n\t"
+                "smlabb %[a1], %[x], %[w], %[a1]\n\t"
+                "smlatt %[a3], %[x], %[w], %[a3]\n\t"
+                "add %[in], %[in], %[step]\n\t"
+                "cmp %[in], %[end]\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [in] "+r"(tap), [x] "=&r"(x),
+                  [w] "=&r"(w)
+                : [fd] "r"(filter_minus_in), [step] "r"(step), [end] "r"(end), [off] "r"(offset_pair)
+                : "cc", "memory");
+        in += in_row_step;
+        filter += f_row_step;
+    }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;

@@ -100,13 +100,15 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
                 }
                 for (c = 0; c < channels4; c += 4) {
                     /* Per channel |acc| <= KH * KW * 255 * 128 plus the bias, as in src/. */
-                    int32_t acc[4] = {0, 0, 0, 0};
-                    const int8_t *in_row = in_origin + c;
-                    const int8_t *f_row = f_origin + c;
-                    for (ky = ky_lo; ky < ky_hi; ++ky) {
-                        if (dil_w == 1 && kx_hi > kx_lo) {
-                            mf_arm_depthwise4_row(in_row, f_row, kx_hi - kx_lo, channels, offset_pair, acc);
-                        } else {
+                    int32_t acc[4];
+                    if (dil_w == 1 && kx_hi > kx_lo) {
+                        mf_arm_depthwise4_window(in_origin + c, f_origin + c, ky_hi - ky_lo, kx_hi - kx_lo,
+                                                 row_step, filter_row_step, channels, offset_pair, acc);
+                    } else {
+                        const int8_t *in_row = in_origin + c;
+                        const int8_t *f_row = f_origin + c;
+                        acc[0] = acc[1] = acc[2] = acc[3] = 0;
+                        for (ky = ky_lo; ky < ky_hi; ++ky) {
                             const int8_t *in_tap = in_row;
                             const int8_t *f_tap = f_row;
                             for (kx = kx_lo; kx < kx_hi; ++kx) {
@@ -121,9 +123,9 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
                                 in_tap += col_step;
                                 f_tap += channels;
                             }
+                            in_row += row_step;
+                            f_row += filter_row_step;
                         }
-                        in_row += row_step;
-                        f_row += filter_row_step;
                     }
                     output[c] = mf_arm_output(&stage, c, acc[0]);
                     output[c + 1] = mf_arm_output(&stage, c + 1, acc[1]);
