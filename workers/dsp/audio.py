@@ -206,10 +206,11 @@ def sparse_mel_filterbank(
 
 
 def filterbank_energies(power: np.ndarray, filterbank: SparseFilterbank) -> np.ndarray:
-    """Mel energies ``E[m, j] = sum_k P[m, k] W[j, k]`` (float32), summed bin by bin in increasing order.
+    """Mel energies ``E[m, j] = sum_k P[m, k] W[j, k]`` (float32) over each filter's non-zero run.
 
     Only the non-zero weights are touched, and without BLAS: a threaded matrix product on a busy machine
-    was up to 100x slower, and the sequential sum is the order the C runtime uses.
+    was up to 100x slower. (numpy may pair the terms of a sum differently from C's sequential loop; the
+    two differ by float32 rounding only.)
     """
     return np.add.reduceat(power[:, filterbank.bins] * filterbank.weights, filterbank.starts, axis=1)
 
