@@ -33,6 +33,7 @@ register_nav("data", "Data acquisition", "/projects/{id}/data", order=10)
 PAGE_SIZE = 50
 PLOT_POINTS = 2000
 BULK_ACTIONS = ("relabel", "move", "enable", "disable", "delete")
+NO_UNITS = "N/A"  # what CSV axes carry: nothing worth showing
 CATEGORY_COLORS = {"training": "#2563eb", "testing": "#f59e0b", "anomaly": "#a855f7"}
 
 
@@ -68,7 +69,8 @@ def signal_figure(values: dict[str, Any], title: str) -> dict[str, Any]:
     """One line per axis over time in ms (already downsampled by the service)."""
     fig = go.Figure()
     for axis in values["axes"]:
-        name = f"{axis['name']} ({axis['units']})" if axis["units"] else axis["name"]
+        units = axis["units"]
+        name = f"{axis['name']} ({units})" if units and units != NO_UNITS else axis["name"]
         fig.add_trace(go.Scattergl(x=values["t_ms"], y=axis["values"], mode="lines", name=name))
     fig.update_layout(
         title={"text": title},
@@ -353,6 +355,7 @@ def _sample_context(
         "downsampled": plotted.get("downsampled", False),
         "categories": CATEGORIES,
         "known_labels": service.labels(session, ctx),
+        "no_units": NO_UNITS,
         "errors": errors or {},
     }
 
