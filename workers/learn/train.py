@@ -17,7 +17,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from workers.learn.architecture import ModelOutput, build_model, preset_layers
+from workers.learn.architecture import (
+    ArchitectureError,
+    ModelOutput,
+    build_model,
+    layer_shapes,
+    preset_layers,
+)
 from workers.learn.augment import augment_batch, check_layout
 
 # Samples per forward pass in TrainedModel.predict.
@@ -32,7 +38,8 @@ class TrainingCancelled(Exception):
 
 
 class TrainingDataError(ValueError):
-    """The data cannot train a model (too few samples, wrong shapes, non-finite values)."""
+    """The data cannot train a model with these settings (too few samples, wrong shapes, non-finite
+    values, layers that do not fit the features)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +243,10 @@ def _layers(settings: TrainSettings, model_shape: tuple[int, ...]) -> list[dict[
         if not settings.layers:
             raise TrainingDataError("architecture 'custom' needs a layer list")
         return [dict(layer) for layer in settings.layers]
-    return preset_layers(settings.architecture, model_shape, settings.channels)
+    try:
+        return preset_layers(settings.architecture, model_shape, settings.channels)
+    except ArchitectureError as exc:
+        raise TrainingDataError(str(exc)) from exc
 
 
 def _fit(
@@ -259,6 +269,13 @@ def _fit(
         raise TrainingDataError(str(exc)) from exc
     model_shape = tuple(settings.feature_shape) if settings.feature_shape is not None else (X.shape[1],)
     layers = _layers(settings, model_shape)
+    try:
+        # Checked before seeding and building, so a misfit costs nothing and reads like a data error.
+        layer_shapes(layers, model_shape)
+    except ArchitectureError as exc:
+        raise TrainingDataError(
+            f"the layers do not fit features of shape {list(model_shape)}: {exc}"
+        ) from exc
     if should_stop is not None and should_stop():
         raise TrainingCancelled("training was cancelled")
 

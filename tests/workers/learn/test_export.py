@@ -138,6 +138,7 @@ def test_uploaded_keras_model_is_converted_and_predicts_like_the_original(
     )
 
 
+@pytest.mark.slow
 def test_every_layer_type_exports_to_int8_that_tflm_runs(motions: MotionData) -> None:
     layers = (
         {"type": "Reshape", "target": [100, 6, 1]},
@@ -174,6 +175,7 @@ def test_every_layer_type_exports_to_int8_that_tflm_runs(motions: MotionData) ->
     assert np.abs(classify_tflite(exported.int8, motions.raw_test) - keras_scores).max() < 0.05
 
 
+@pytest.mark.slow
 def test_int8_regression_keeps_its_fit(motions: MotionData) -> None:
     target = motions.train @ np.linspace(-1, 1, motions.train.shape[1]).astype(np.float32)
     trained = train_regression(

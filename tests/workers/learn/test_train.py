@@ -58,6 +58,7 @@ def test_stratified_split_is_deterministic_per_seed() -> None:
     assert not np.array_equal(first[1], other[1])
 
 
+@pytest.mark.slow
 def test_same_seed_trains_identical_weights(
     motions: MotionData, reference_classifier: TrainedClassifier
 ) -> None:
@@ -111,6 +112,7 @@ def test_on_epoch_reports_each_epoch_with_metrics(motions: MotionData) -> None:
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(seen[-1][1])
 
 
+@pytest.mark.slow
 def test_balanced_class_weights_predict_the_minority_class_more_often() -> None:
     # Two overlapping 1-D classes, 180 samples of N(0, 1) against 20 of N(1.5, 1): unweighted, the
     # decision boundary moves towards the minority class; balanced weights pull it back.
@@ -161,6 +163,12 @@ def test_image_augmentation_on_flat_features_without_a_layout_is_refused(motions
         )
 
 
+def test_layers_that_do_not_fit_the_features_are_refused_as_a_data_error(motions: MotionData) -> None:
+    settings = TrainSettings(epochs=1, architecture="custom", layers=({"type": "Conv1D", "filters": 4},))
+    with pytest.raises(TrainingDataError, match=r"do not fit features of shape \[24\].*add a Reshape first"):
+        train_classifier(motions.train, motions.y_train, motions.class_names, settings)
+
+
 def test_class_with_too_few_samples_is_refused_before_training(motions: MotionData) -> None:
     keep = np.concatenate([np.flatnonzero(motions.y_train != 2), np.flatnonzero(motions.y_train == 2)[:2]])
     polls: list[int] = []
@@ -198,6 +206,7 @@ def test_malformed_data_is_refused(X: np.ndarray, y: np.ndarray, message: str) -
         train_classifier(X, y, ["a", "b"], TrainSettings(epochs=1))
 
 
+@pytest.mark.slow
 def test_regression_learns_a_linear_target(motions: MotionData) -> None:
     # Target: a fixed linear mix of the features, which a dense network fits closely.
     target = motions.train @ np.linspace(-1, 1, motions.train.shape[1]).astype(np.float32)
