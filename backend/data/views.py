@@ -167,20 +167,18 @@ def _table_context(session: Any, ctx: ProjectContext, request: Request) -> dict[
 
 
 def _explorer_context(session: Any, ctx: ProjectContext, request: Request) -> dict[str, Any]:
-    summary = service.summary(session, ctx)
-    sensor_names = sorted({s["name"] for group in summary["sensors"] for s in group["sensors"]})
+    table = _table_context(session, ctx, request)
     return {
         "ctx": ctx,
         "project": ctx.project,
         "active_nav": "data",
         "Action": Action,
-        "summary": summary,
-        "summary_figure": summary_figure(summary) if summary["total"] else None,
+        # The summary is loaded by its own request: it scans every sample, the table page does not.
+        "has_data": table["filtered"] or table["after_id"] is not None or table["count"] > 0,
         "labels": service.labels(session, ctx),
-        "sensor_names": sensor_names,
         "categories": CATEGORIES,
         **_upload_context(session, ctx, request),
-        **_table_context(session, ctx, request),
+        **table,
     }
 
 
@@ -196,6 +194,20 @@ def _upload_context(session: Any, ctx: ProjectContext, request: Request) -> dict
 @router.get("/projects/{project_id}/data")
 def explorer_page(request: Request, ctx: CanRead, session: SessionDep) -> Response:
     return render(request, "data/explorer.html", _explorer_context(session, ctx, request))
+
+
+@router.get("/projects/{project_id}/data/summary")
+def explorer_summary(request: Request, ctx: CanRead, session: SessionDep) -> Response:
+    summary = service.summary(session, ctx)
+    context = {
+        "ctx": ctx,
+        "project": ctx.project,
+        "Action": Action,
+        "summary": summary,
+        "summary_figure": summary_figure(summary) if summary["total"] else None,
+        "sensor_names": sorted({s["name"] for group in summary["sensors"] for s in group["sensors"]}),
+    }
+    return render(request, "data/_summary.html", context)
 
 
 @router.get("/projects/{project_id}/data/table")

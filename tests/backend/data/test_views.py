@@ -73,12 +73,15 @@ def test_explorer_lists_samples_with_summary_per_label_and_chart(
     _upload(owner_client, world, [("idle.1.csv", _csv(corpus, "idle.1.csv")), ("wave.1.csv", _csv(corpus, "w.csv"))],
             category="training")  # fmt: skip
     _upload(owner_client, world, [("wave.2.csv", _csv(corpus, "w2.csv", rows=20))], category="testing")
-    html = owner_client.get(f"/projects/{world.project.id}/data").text
+    page = owner_client.get(f"/projects/{world.project.id}/data").text
+    assert len(_ids_on_page(page)) == 3
+    assert f'hx-get="/projects/{world.project.id}/data/summary"' in page
+    html = owner_client.get(f"/projects/{world.project.id}/data/summary", headers=HTMX).text
     assert 'id="summary-total">3<' in html
     assert re.search(r'data-label="wave">.*?count-training">1<.*?count-testing">1<', html, re.S)
     figure = _figure(html, "summary-plot")
     assert {t["name"] for t in figure["data"]} == {"training", "testing"}
-    assert len(_ids_on_page(html)) == 3
+    assert re.search(r'id="sensor-names" hx-swap-oob="true"><option value="accX">', html)
 
 
 def test_explorer_filters_by_label_category_state_and_name(
@@ -148,7 +151,7 @@ def test_rebalance_splits_each_label_about_80_20(owner_client, world: World, cor
             category="training")  # fmt: skip
     resp = owner_client.post(f"/projects/{world.project.id}/data/rebalance", headers=HTMX)
     assert resp.status_code == 204
-    html = owner_client.get(f"/projects/{world.project.id}/data").text
+    html = owner_client.get(f"/projects/{world.project.id}/data/summary").text
     assert 'id="summary-ratio">80 / 20<' in html
 
 
@@ -382,6 +385,7 @@ def test_explorer_pages_stay_fast_at_100k_samples(owner_client, session: Session
 
     first_id = session.scalar(select(func.min(Sample.id))) or 0
     timed("full page", url)
+    timed("summary", f"{url}/summary")
     timed("first page", f"{url}/table")
     deep = timed("page after id 500", f"{url}/table", after_id=str(first_id + 500))
     assert _ids_on_page(deep) == list(range(first_id + 499, first_id + 449, -1))
