@@ -143,14 +143,23 @@ def _spectral_body(
                 "float", f"{prefix}_wavelet", taps, f"{params['wavelet']} scaling filter, {taps.size} taps"
             )
         )
-        fields = f"{{0, 0, 0}}, 0, 0, 0, {_float_literal(rate)}, {prefix}_wavelet, {taps.size}, {level}"
+        fields = (
+            f"{{0, 0, 0}}, 0, 0, 0, {_float_literal(rate)}, {prefix}_wavelet, {taps.size}, {level}, 0, 0, 0"
+        )
         padded = wavelet.padded_length(frames, level)
         scratch = 2 * padded + padded // 2
     else:
         plan = _fft_plan(prefix, n, tables)
+        bands = "0, 0, 0"
+        if params["spectrum_layout"] == "log_bands":
+            firsts, counts = spectral.log_bands(n, params["band_count"])
+            what = f"{firsts.size} log-spaced bands over {n // 2} bins"
+            tables.append(c_table("int32_t", f"{prefix}_band_first", firsts, f"{what}: first spectrum index"))
+            tables.append(c_table("int32_t", f"{prefix}_band_count", counts, f"{what}: bin count"))
+            bands = f"{firsts.size}, {prefix}_band_first, {prefix}_band_count"
         fields = (
             f"{plan},\n    {int(params['fft_overlap'])}, {int(params['power_scale'] == 'log')}, "
-            f"{params['peaks_count']}, {_float_literal(rate)}, 0, 0, 0"
+            f"{params['peaks_count']}, {_float_literal(rate)}, 0, 0, 0, {bands}"
         )
         scratch = frames + n + (n // 2 + 1) + 2 * (n // 2)
     tables.append(

@@ -6,6 +6,7 @@ Suited to vibration and motion (IMU) windows where the frequency content tells t
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +59,14 @@ PARAMETERS: tuple[Parameter, ...] = (
         "peaks_count", "int", 3, "Number of strongest spectral peaks reported (frequency and power).", 0, 16
     ),
     Parameter(
+        "spectrum_layout",
+        "select",
+        "bins",
+        "bins: one power value per FFT bin; log_bands: power summed over log-spaced bands.",
+        options=("bins", "log_bands"),
+    ),
+    Parameter("band_count", "int", 8, "Number of log-spaced bands (log_bands layout).", 2, 32),
+    Parameter(
         "wavelet",
         "select",
         "db4",
@@ -85,6 +94,33 @@ def _check(frequency_hz: float, params: dict[str, Any]) -> None:
         )
     if params["peaks_count"] > params["fft_length"] // 2:
         raise InvalidParameter("peaks_count", "cannot exceed the number of spectral bins (fft_length / 2)")
+    if params["analysis_type"] == "fft" and params["spectrum_layout"] == "log_bands":
+        log_bands(params["fft_length"], params["band_count"])
+
+
+@lru_cache(maxsize=32)
+def log_bands(fft_length: int, band_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """First spectrum index and bin count of each log-spaced band.
+
+    With bins numbered ``k = 1 .. N/2``, band ``i`` starts at ``s_0 = 1``,
+    ``s_i = max(ceil((N/2)^(i / B)), s_{i-1} + 1)`` and ends before ``s_B = N/2 + 1``: log-spaced edges,
+    with at least one bin per band where the low edges crowd together. More bands than bins is refused.
+    """
+    half = fft_length // 2
+    if band_count > half:
+        raise InvalidParameter(
+            "band_count", f"{band_count} bands exceed the {half} bins of fft_length {fft_length}"
+        )
+    starts = [1]
+    for i in range(1, band_count):
+        starts.append(max(math.ceil(half ** (i / band_count) - 1e-9), starts[-1] + 1))
+    # Every start stays <= N/2 because band_count <= N/2, so no band is empty.
+    starts.append(half + 1)
+    bounds = np.array(starts)
+    firsts, counts = bounds[:-1] - 1, np.diff(bounds)
+    for table in (firsts, counts):
+        table.setflags(write=False)
+    return firsts, counts
 
 
 def segment_count(frames: int, fft_length: int, overlap: bool) -> int:
@@ -96,10 +132,12 @@ def segment_count(frames: int, fft_length: int, overlap: bool) -> int:
 
 
 def features_per_axis(params: dict[str, Any]) -> int:
-    """FFT: RMS, (frequency, power) per peak, fft_length / 2 bins. Wavelet: 6 statistics per band."""
+    """FFT: RMS, (frequency, power) per peak, then fft_length / 2 bins or band_count bands.
+    Wavelet: 6 statistics per band."""
     if params["analysis_type"] == "wavelet":
         return (params["wavelet_level"] + 1) * len(wavelet.BAND_STATISTICS)
-    return 1 + 2 * params["peaks_count"] + params["fft_length"] // 2
+    spectrum = params["band_count"] if params["spectrum_layout"] == "log_bands" else params["fft_length"] // 2
+    return 1 + 2 * params["peaks_count"] + spectrum
 
 
 def feature_shape(frames: int, axes: int, frequency_hz: float, **params: Any) -> tuple[int]:
@@ -125,7 +163,14 @@ def feature_names(frames: int, axes: int, frequency_hz: float, **params: Any) ->
         names.append(f"axis{a} rms")
         for p in range(params["peaks_count"]):
             names += [f"axis{a} peak{p + 1} frequency", f"axis{a} peak{p + 1} power"]
-        names += [f"axis{a} power {(b + 1) * frequency_hz / n:.4g} Hz" for b in range(n // 2)]
+        if params["spectrum_layout"] == "log_bands":
+            firsts, counts = log_bands(n, params["band_count"])
+            names += [
+                f"axis{a} power {(f + 1) * frequency_hz / n:.4g}-{(f + c) * frequency_hz / n:.4g} Hz"
+                for f, c in zip(firsts, counts, strict=True)
+            ]
+        else:
+            names += [f"axis{a} power {(b + 1) * frequency_hz / n:.4g} Hz" for b in range(n // 2)]
     return names
 
 
@@ -180,5 +225,8 @@ def generate_features(window: np.ndarray, frequency_hz: float, **params: Any) ->
         for p, b in enumerate(top_peaks(power, params["peaks_count"])):
             out[a, 1 + 2 * p] = (b + 1) * frequency_hz / n if b >= 0 else 0.0
             out[a, 2 + 2 * p] = scaled[b] if b >= 0 else empty_power
+        if params["spectrum_layout"] == "log_bands":
+            bands = np.add.reduceat(power, log_bands(n, params["band_count"])[0])
+            scaled = np.log10(np.maximum(bands, np.float32(POWER_FLOOR))) if log_scale else bands
         out[a, 1 + 2 * params["peaks_count"] :] = scaled
     return out.reshape(-1)

@@ -59,9 +59,12 @@ typedef struct {
     const float *wavelet; /* wavelet_taps scaling-filter taps: wavelet analysis; NULL: FFT analysis */
     int32_t wavelet_taps; /* 2 .. 16, even */
     int32_t wavelet_level; /* 1 .. 8 decomposition levels */
+    int32_t num_bands;        /* 0: one value per FFT bin; else the power summed over these bands */
+    const int32_t *band_first; /* num_bands first spectrum indices (0 = bin 1) */
+    const int32_t *band_count; /* num_bands bin counts, covering the N/2 bins in order */
 } mf_dsp_spectral_params;
 
-/* Features per axis: 1 + 2 peaks_count + N/2 (FFT) or 6 (wavelet_level + 1) (wavelet). */
+/* Features per axis: 1 + 2 peaks_count + (N/2 or num_bands) (FFT), or 6 (wavelet_level + 1) (wavelet). */
 int32_t mf_dsp_spectral_features_per_axis(const mf_dsp_spectral_params *params);
 size_t mf_dsp_spectral_scratch_size(const mf_dsp_spectral_params *params, int32_t frames);
 mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, int32_t axes, const float *input,

@@ -20,7 +20,7 @@ int32_t mf_dsp_spectral_features_per_axis(const mf_dsp_spectral_params *params)
     if (params->wavelet != 0) {
         return 6 * (params->wavelet_level + 1);
     }
-    return 1 + 2 * params->peaks_count + params->fft.n / 2;
+    return 1 + 2 * params->peaks_count + (params->num_bands > 0 ? params->num_bands : params->fft.n / 2);
 }
 
 /* Scratch layout in floats. FFT: signal [frames], FFT buffer [N], one segment's power [N/2 + 1],
@@ -237,8 +237,24 @@ mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, 
     }
     n = params->fft.n;
     bins = n / 2;
-    if (params->peaks_count < 0 || params->peaks_count > bins || params->num_sections < 0) {
+    if (params->peaks_count < 0 || params->peaks_count > bins || params->num_sections < 0 || params->num_bands < 0) {
         return MF_ERR_PARAM;
+    }
+    if (params->num_bands > 0) {
+        int32_t band, next = 0;
+        if (params->band_first == 0 || params->band_count == 0) {
+            return MF_ERR_NULL;
+        }
+        /* The bands must tile the N/2 bins in order, so every read stays inside the spectrum. */
+        for (band = 0; band < params->num_bands; ++band) {
+            if (params->band_first[band] != next || params->band_count[band] < 1) {
+                return MF_ERR_PARAM;
+            }
+            next += params->band_count[band];
+        }
+        if (next != bins) {
+            return MF_ERR_PARAM;
+        }
     }
     x = scratch;
     buf = x + frames;
@@ -249,7 +265,7 @@ mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, 
         double sum = 0.0, sum_squares = 0.0;
         float mean;
         mf_status status;
-        float *out = output + (size_t)a * (size_t)(1 + 2 * params->peaks_count + bins);
+        float *out = output + (size_t)a * (size_t)mf_dsp_spectral_features_per_axis(params);
         for (t = 0; t < frames; ++t) {
             x[t] = input[t * axes + a] * params->scale;
         }
@@ -268,8 +284,20 @@ mf_status mf_dsp_spectral(const mf_dsp_spectral_params *params, int32_t frames, 
             return status;
         }
         write_peaks(params, average, marks, out + 1);
-        for (i = 0; i < bins; ++i) {
-            out[1 + 2 * params->peaks_count + i] = scaled(average[i], params->log_scale);
+        out += 1 + 2 * params->peaks_count;
+        if (params->num_bands > 0) {
+            int32_t band, k;
+            for (band = 0; band < params->num_bands; ++band) {
+                float sum = 0.0f;
+                for (k = 0; k < params->band_count[band]; ++k) {
+                    sum += average[params->band_first[band] + k];
+                }
+                out[band] = scaled(sum, params->log_scale);
+            }
+        } else {
+            for (i = 0; i < bins; ++i) {
+                out[i] = scaled(average[i], params->log_scale);
+            }
         }
     }
     return MF_OK;

@@ -87,6 +87,7 @@ IMU_CASES = {
             "fft_overlap": True,
         },
     ),
+    "spectral_log_bands": ("spectral", {"fft_length": 128, "spectrum_layout": "log_bands", "band_count": 12}),
     "wavelet_db4": ("spectral", {"analysis_type": "wavelet", "wavelet": "db4", "wavelet_level": 3}),
     "wavelet_haar_filtered": (
         "spectral",

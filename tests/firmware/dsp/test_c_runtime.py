@@ -60,10 +60,13 @@ int main(void)
 {
     const mf_dsp_rfft_plan fft4 = {4, cos4, sin4}, fft6 = {6, cos6, sin6};
     const mf_dsp_flatten_params flatten_none = {1.0f, 0}, flatten_all = {1.0f, 0x7F};
-    const mf_dsp_spectral_params spectral_ok = {1.0f, 0, 0, {4, cos4, sin4}, 0, 1, 1, 10.0f, 0, 0, 0};
-    const mf_dsp_spectral_params spectral_peaks = {1.0f, 0, 0, {4, cos4, sin4}, 0, 1, 3, 10.0f, 0, 0, 0};
-    const mf_dsp_spectral_params odd_wavelet = {1.0f, 0, 0, {0, 0, 0}, 0, 0, 0, 10.0f, cos6, 3, 1};
-    const mf_dsp_spectral_params deep_wavelet = {1.0f, 0, 0, {0, 0, 0}, 0, 0, 0, 10.0f, cos4, 2, 9};
+    const int32_t band_first[2] = {0, 0}, band_count[2] = {1, 1};
+    const mf_dsp_spectral_params spectral_ok = {1.0f, 0, 0, {4, cos4, sin4}, 0, 1, 1, 10.0f, 0, 0, 0, 0, 0, 0};
+    const mf_dsp_spectral_params spectral_peaks = {1.0f, 0, 0, {4, cos4, sin4}, 0, 1, 3, 10.0f, 0, 0, 0, 0, 0, 0};
+    const mf_dsp_spectral_params overlapping_bands = {1.0f, 0, 0, {4, cos4, sin4}, 0, 1, 1, 10.0f, 0, 0, 0,
+                                                      2, band_first, band_count};
+    const mf_dsp_spectral_params odd_wavelet = {1.0f, 0, 0, {0, 0, 0}, 0, 0, 0, 10.0f, cos6, 3, 1, 0, 0, 0};
+    const mf_dsp_spectral_params deep_wavelet = {1.0f, 0, 0, {0, 0, 0}, 0, 0, 0, 10.0f, cos4, 2, 9, 0, 0, 0};
     const mf_dsp_audio_params long_frame = {8, 2, 0, 0.0f, {4, cos4, sin4}, -50.0f, 0, 0, 0, 0, 0, 0, 0, 0};
     const mf_dsp_audio_params ok = {4, 2, 0, 0.0f, {4, cos4, sin4}, -50.0f, 0, 0, 0, 0, 0, 0, 0, 0};
     const mf_dsp_audio_params positive_floor = {4, 2, 0, 0.0f, {4, cos4, sin4}, 3.0f, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -87,6 +90,7 @@ int main(void)
     printf("%d\\n", mf_dsp_spectral(&spectral_ok, 8, 1, a, 0, b));
     printf("%d\\n", mf_dsp_spectral(&spectral_peaks, 8, 1, a, scratch, b));
     printf("%d\\n", mf_dsp_spectral(&spectral_ok, 8, 1, a, scratch, b));
+    printf("%d\\n", mf_dsp_spectral(&overlapping_bands, 8, 1, a, scratch, b));
     printf("%d\\n", mf_dsp_spectral(&odd_wavelet, 8, 1, a, scratch, b));
     printf("%d\\n", mf_dsp_spectral(&deep_wavelet, 8, 1, a, scratch, b));
     printf("%d\\n", mf_dsp_spectrogram(&long_frame, 64, a, scratch, b));
@@ -113,6 +117,7 @@ EXPECTED_STATUS = [
     ("spectral without scratch", 1),
     ("spectral with more peaks than bins", 3),
     ("spectral of a valid window", 0),
+    ("spectral with bands that do not tile the spectrum", 3),
     ("wavelet with an odd number of taps", 3),
     ("wavelet with more than 8 levels", 3),
     ("spectrogram with frames longer than the FFT", 3),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.signal
 
 import workers.dsp as dsp
 from tests.workers.dsp.dsp_signals import noise, sine
-from workers.dsp import spectral
+from workers.dsp import InvalidParameter, spectral
 
 
 def run(window: np.ndarray, rate: float, **params: object) -> tuple[np.ndarray, dict]:
@@ -97,3 +98,36 @@ def test_feature_names_give_bin_frequencies() -> None:
     assert names[:3] == ["axis0 rms", "axis0 peak1 frequency", "axis0 peak1 power"]
     assert names[7] == "axis0 power 3.906 Hz"
     assert len(names) == 1 + 6 + 8
+
+
+def test_log_bands_sum_the_per_bin_power_over_log_spaced_runs() -> None:
+    window = noise(125, axes=2, seed=8)
+    bins, _ = run(window, 62.5, fft_length=64, power_scale="linear", peaks_count=1)
+    bands, _ = run(
+        window, 62.5, fft_length=64, power_scale="linear", peaks_count=1, spectrum_layout="log_bands"
+    )
+    # 32 bins in 8 bands: 1, 1, 1, 2, 3, 5, 7, 12 bins starting at bins 1, 2, 3, 4, 6, 9, 14, 21.
+    firsts, counts = spectral.log_bands(64, 8)
+    assert counts.tolist() == [1, 1, 1, 2, 3, 5, 7, 12] and firsts.tolist() == [0, 1, 2, 3, 5, 8, 13, 20]
+    np.testing.assert_array_equal(bands[:, :3], bins[:, :3])
+    expected = np.stack([np.add.reduceat(axis[3:], firsts) for axis in bins])
+    np.testing.assert_allclose(bands[:, 3:], expected, rtol=1e-6)
+
+
+def test_log_bands_give_low_bands_one_bin_each_and_refuse_more_bands_than_bins() -> None:
+    firsts, counts = spectral.log_bands(256, 16)
+    assert counts.sum() == 128 and (counts >= 1).all() and (np.diff(counts) >= 0).all()
+    with pytest.raises(InvalidParameter) as error:
+        dsp.feature_shape(
+            "spectral", (125, 1), 62.5, {"fft_length": 16, "band_count": 9, "spectrum_layout": "log_bands"}
+        )
+    assert error.value.parameter == "band_count"
+
+
+def test_log_band_names_give_each_band_frequency_range() -> None:
+    params = dsp.validate_params(
+        "spectral", {"fft_length": 64, "spectrum_layout": "log_bands", "peaks_count": 0}
+    )
+    names = spectral.feature_names(125, 1, 64.0, **params)
+    assert names[1:4] == ["axis0 power 1-1 Hz", "axis0 power 2-2 Hz", "axis0 power 3-3 Hz"]
+    assert names[-1] == "axis0 power 21-32 Hz"
