@@ -96,7 +96,15 @@ def start_worker(concurrency: int | None = None) -> subprocess.Popen[bytes]:
         "--loglevel=INFO", f"--concurrency={concurrency or settings.worker_concurrency}",
         "--hostname=embedded@%h", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
-    return subprocess.Popen(cmd, env=os.environ.copy())
+    return subprocess.Popen(cmd, env=worker_env())
+
+
+def worker_env() -> dict[str, str]:
+    """Each worker process runs one job at a time; BLAS thread pools fighting over the cores only slow it."""
+    env = os.environ.copy()
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
 
 
 def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:

@@ -145,7 +145,9 @@ def anon_http(app, db: None):  # type: ignore[no-untyped-def]
 
 
 def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
-    env = os.environ.copy()
+    from backend.cli.main import worker_env
+
+    env = worker_env()
     cmd = [
         sys.executable, "-m", "celery", "-A", "workers.celery_app:celery_app", "worker",
         "--loglevel=INFO", "--concurrency=1", "--pool=prefork", f"--hostname=test-{os.getpid()}@%h",
