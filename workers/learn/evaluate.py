@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tflite_micro import runtime as tflm
 
-from workers.learn.export import inspect_tflite, litert_interpreter
+from workers.learn.export import TFLiteInfo, inspect_tflite, litert_interpreter
 
 # Generous arena for host-side evaluation: an undersized TFLM arena can crash the process, and
 # here memory is cheap. Every tensor unshared plus per-tensor bookkeeping bounds what TFLM needs.
@@ -25,10 +25,8 @@ ARENA_PER_TENSOR_BYTES = 512
 LOSS_EPSILON = 1e-7
 
 
-def _arena_size(model_bytes: bytes) -> int:
-    details = litert_interpreter(model_bytes).get_tensor_details()
-    tensor_bytes = sum(int(np.prod(d["shape"])) * np.dtype(d["dtype"]).itemsize for d in details)
-    return ARENA_BASE_BYTES + 2 * tensor_bytes + ARENA_PER_TENSOR_BYTES * len(details)
+def _arena_size(info: TFLiteInfo) -> int:
+    return ARENA_BASE_BYTES + 2 * info.tensor_bytes + ARENA_PER_TENSOR_BYTES * info.tensor_count
 
 
 def run_tflite(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
@@ -47,7 +45,7 @@ def run_tflite(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
     if info.dtype == "int8":
         scale, zero = info.input_quantization
         out_scale, out_zero = info.output_quantization
-        interpreter = tflm.Interpreter.from_bytes(model_bytes, arena_size=_arena_size(model_bytes))
+        interpreter = tflm.Interpreter.from_bytes(model_bytes, arena_size=_arena_size(info))
         for i, row in enumerate(X):
             q = np.clip(np.round(row / scale) + zero, -128, 127).astype(np.int8).reshape(sample_shape)
             interpreter.set_input(q, 0)

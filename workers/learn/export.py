@@ -51,6 +51,9 @@ class TFLiteInfo:
     input_quantization: tuple[float, int]
     output_quantization: tuple[float, int]
     operators: tuple[str, ...]
+    # All tensors' bytes (weights included) and their count: an upper bound for sizing an arena.
+    tensor_bytes: int = 0
+    tensor_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,9 @@ def inspect_tflite(model_bytes: bytes, filename: str = "model.tflite") -> TFLite
     input_shape = tuple(int(d) for d in tin["shape"])
     if not input_shape or input_shape[0] != 1:
         raise InvalidModel(filename, f"the input must have batch size 1, has shape {list(input_shape)}")
+    # LiteRT lists operators only through this underscored method; it has no public equivalent.
     operators = tuple(sorted({op["op_name"] for op in interpreter._get_ops_details()}))
+    tensors = interpreter.get_tensor_details()
     return TFLiteInfo(
         dtype="int8" if dtypes == {"int8"} else "float32",
         input_shape=input_shape,
@@ -159,6 +164,8 @@ def inspect_tflite(model_bytes: bytes, filename: str = "model.tflite") -> TFLite
         input_quantization=(float(tin["quantization"][0]), int(tin["quantization"][1])),
         output_quantization=(float(tout["quantization"][0]), int(tout["quantization"][1])),
         operators=operators,
+        tensor_bytes=sum(int(np.prod(d["shape"])) * np.dtype(d["dtype"]).itemsize for d in tensors),
+        tensor_count=len(tensors),
     )
 
 
