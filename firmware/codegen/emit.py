@@ -62,15 +62,74 @@ def _layer_call(layer: Layer, plan: ArenaPlan, sizes: dict[int, int]) -> str:
     return head + statement + "    if (st != MF_OK) {\n        return (int)st;\n    }\n"
 
 
+def _fused_call(producer: Layer, consumer: Layer, plan: ArenaPlan, band_rows: int) -> str:
+    """Run ``producer`` then ``consumer`` row band by row band through a small band buffer."""
+    p, c = producer.rows, consumer.rows
+    assert p is not None and c is not None
+    rb = c.in_row_bytes
+    source = _pointer(plan, producer.inputs[0])
+    target = _pointer(plan, consumer.output)
+    lp, lc = f"l{producer.op_index}", f"l{consumer.op_index}"
+    return (
+        f"    /* {producer.comment} */\n"
+        f"    /* {consumer.comment} */\n"
+        f"    /* ... fused: {band_rows} of the {c.in_h} intermediate rows exist at a time */\n"
+        "    {\n"
+        f"        int8_t *const band = {_pointer(plan, producer.output)};\n"
+        "        int32_t r, band_first = 0, band_end = 0;\n"
+        f"        for (r = 0; r < {c.out_h}; ++r) {{\n"
+        f"            int32_t lo = r * {c.stride} - {c.pad};\n"
+        f"            int32_t hi = lo + {c.extent};\n"
+        "            lo = lo < 0 ? 0 : lo;\n"
+        f"            hi = hi < {c.in_h} ? hi : {c.in_h};\n"
+        "            if (lo > band_first) {\n"
+        "                /* Rows above lo are read no more: move the rest to the top of the band. */\n"
+        f"                const int32_t drop = (lo - band_first) * {rb};\n"
+        f"                const int32_t keep = band_end > lo ? (band_end - lo) * {rb} : 0;\n"
+        "                int32_t k;\n"
+        "                for (k = 0; k < keep; ++k) {\n"
+        "                    band[k] = band[k + drop];\n"
+        "                }\n"
+        "                band_end = band_end > lo ? band_end : lo;\n"
+        "                band_first = lo;\n"
+        "            }\n"
+        "            if (hi > band_end) {\n"
+        f"                st = {lp}_rows({source}, 0, band + (band_end - band_first) * {rb}, band_end, hi);\n"
+        "                if (st != MF_OK) {\n"
+        "                    return (int)st;\n"
+        "                }\n"
+        "                band_end = hi;\n"
+        "            }\n"
+        f"            st = {lc}_rows(band, band_first, {target} + r * {c.out_row_bytes}, r, r + 1);\n"
+        "            if (st != MF_OK) {\n"
+        "                return (int)st;\n"
+        "            }\n"
+        "        }\n"
+        "    }\n"
+    )
+
+
 def emit_sources(
-    lowered: LoweredModel, plan: ArenaPlan, *, tflite_sha256: str, prefix: str
+    lowered: LoweredModel,
+    plan: ArenaPlan,
+    *,
+    tflite_sha256: str,
+    prefix: str,
+    fused: dict[int, int] | None = None,
 ) -> dict[str, str]:
-    """The generated files by name: ``<prefix>model.c`` and ``<prefix>model.h``."""
+    """The generated files by name: ``<prefix>model.c`` and ``<prefix>model.h``.
+
+    ``fused`` maps a consumer layer's position to its producer's for pairs run band by band.
+    """
+    from firmware.planner.fusion import RowGeometry, band_rows
+
+    fused = fused or {}
+    producers = {p: c for c, p in fused.items()}
     tensors = lowered.tensors
     sizes = {t.index: t.size for t in tensors}
     blocks, body = [], []
     weight_bytes = 0
-    for layer in lowered.layers:
+    for k, layer in enumerate(lowered.layers):
         if layer.kernel is None and not layer.consts:
             body.append(_layer_call(layer, plan, sizes))
             continue
@@ -80,8 +139,17 @@ def emit_sources(
             block.append(_const_array(c))
             weight_bytes += len(c.values) * (1 if c.ctype == "int8_t" else 4)
         block.extend(layer.statics)
+        if (k in fused or k in producers) and layer.rows is not None:
+            block.append(layer.rows.function)
         blocks.append("\n".join(block))
-        body.append(_layer_call(layer, plan, sizes))
+        if k in producers:
+            continue  # runs inside its consumer's band loop
+        if k in fused and layer.rows is not None:
+            r = layer.rows
+            rows = band_rows(RowGeometry(r.stride, r.pad, r.extent, r.in_h, r.out_h))
+            body.append(_fused_call(lowered.layers[fused[k]], layer, plan, rows))
+        else:
+            body.append(_layer_call(layer, plan, sizes))
     x, y = tensors[lowered.input_tensor], tensors[lowered.output_tensor]
     assert x.quantization is not None and y.quantization is not None
     header_name = f"{prefix}model.h"

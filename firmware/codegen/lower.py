@@ -37,6 +37,46 @@ class ConstArray:
     values: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """How a spatial layer (conv, depthwise, pool) runs on a band of its output rows, so that two
+    such layers can execute band by band without the whole intermediate tensor existing at once."""
+
+    stride: int
+    pad: int  # rows of padding before the input
+    extent: int  # input rows one output row reads (the dilated filter height)
+    in_h: int
+    in_row_bytes: int
+    out_h: int
+    out_row_bytes: int
+    function: str  # C definition of ``l<i>_rows(input, input_first_row, output, row_begin, row_end)``
+
+
+def _rows_function(p: str, params_type: str, in_row_bytes: int, extent: int, call: str) -> str:
+    """A static C function running layer ``p`` for output rows [row_begin, row_end) only.
+
+    The input slab is cut to the rows those outputs read and the padding adjusted, so the kernel
+    sees a smaller image with the same arithmetic: every output is computed exactly as in a full run.
+    """
+    return (
+        f"static mf_status {p}_rows(const int8_t *input, int32_t input_first_row, int8_t *output,\n"
+        f"                          int32_t row_begin, int32_t row_end)\n"
+        "{\n"
+        f"    {params_type} params = {p}_params;\n"
+        f"    mf_dims in_dims = {p}_in_dims;\n"
+        f"    mf_dims out_dims = {p}_out_dims;\n"
+        "    const int32_t top = row_begin * params.stride_h - params.pad_h; /* may be in the padding */\n"
+        f"    const int32_t bottom = (row_end - 1) * params.stride_h - params.pad_h + {extent};\n"
+        "    const int32_t first = top < 0 ? 0 : top;\n"
+        "    const int32_t last = bottom < in_dims.h ? bottom : in_dims.h;\n"
+        "    params.pad_h = first - top;\n"
+        "    in_dims.h = last > first ? last - first : 0;\n"
+        "    out_dims.h = row_end - row_begin;\n"
+        f"    return {call.replace('$src', f'input + (first - input_first_row) * {in_row_bytes}')};\n"
+        "}"
+    )
+
+
 @dataclass
 class Layer:
     """One step of the generated invoke function."""
@@ -51,6 +91,7 @@ class Layer:
     consts: list[ConstArray] = field(default_factory=list)
     call: str = ""  # C statement(s) with $t<id> placeholders
     in_place: int | None = None  # index in ``inputs`` whose memory the output may reuse
+    rows: Rows | None = None  # set for layers that can run on bands of output rows
 
 
 @dataclass
@@ -203,7 +244,25 @@ class _Lowering:
             f"{kernel}(&{p}_params, {quant}, &{p}_in_dims, $t{op.inputs[0]}, &{p}_filter_dims, {p}_filter, "
             f"{bias_name}, &{p}_out_dims, $t{op.outputs[0]})"
         )
+        extent = (kh - 1) * o["dilation_h_factor"] + 1
+        row_call = f"{kernel}(&params, {quant}, &in_dims, $src, &{p}_filter_dims, {p}_filter, {bias_name}, &out_dims, output)"
+        layer.rows = self.rows(p, "mf_conv_params", x, y, o["stride_h"], pad_h, extent, row_call)
         return layer
+
+    def rows(
+        self, p: str, params_type: str, x: Tensor, y: Tensor, stride: int, pad: int, extent: int, call: str
+    ) -> Rows:
+        in_row, out_row = x.shape[2] * x.shape[3], y.shape[2] * y.shape[3]
+        return Rows(
+            stride=stride,
+            pad=pad,
+            extent=extent,
+            in_h=x.shape[1],
+            in_row_bytes=in_row,
+            out_h=y.shape[1],
+            out_row_bytes=out_row,
+            function=_rows_function(p, params_type, in_row, extent, call),
+        )
 
     def fully_connected(self, op: Operator) -> Layer:
         x, w, y = self.t(op, 0), self.t(op, 1), self.out(op)
@@ -268,6 +327,8 @@ class _Lowering:
         layer.call = (
             f"{kernel}(&{p}_params, &{p}_in_dims, $t{op.inputs[0]}, &{p}_out_dims, $t{op.outputs[0]})"
         )
+        row_call = f"{kernel}(&params, &in_dims, $src, &out_dims, output)"
+        layer.rows = self.rows(p, "mf_pool_params", x, y, o["stride_h"], pad_h, o["filter_height"], row_call)
         return layer
 
     def elementwise(self, op: Operator, kernel: str) -> Layer:

@@ -22,6 +22,7 @@ class PlanStep:
     writes: int
     alias: bool = False  # output is the same memory as reads[0]
     in_place: int | None = None  # index in reads that the output may overwrite
+    temps: tuple[int, ...] = ()  # tensors that exist only during this step (fused bands)
 
 
 @dataclass
@@ -101,7 +102,7 @@ def plan_arena(
 
     reasons: dict[int, list[str]] = {}
     for i, step in enumerate(steps):
-        for t in (*step.reads, step.writes):
+        for t in (*step.reads, step.writes, *step.temps):
             find(t)
         if step.alias:
             root_in, root_out = find(step.reads[0]), find(step.writes)
@@ -122,6 +123,8 @@ def plan_arena(
             w = find(step.writes)
             first.setdefault(w, i)
             last.setdefault(w, i)
+            for t in step.temps:
+                first[find(t)] = last[find(t)] = i
         root_in, root_out = find(model_input), find(model_output)
         first[root_in] = -1
         last.setdefault(root_in, -1)

@@ -160,6 +160,18 @@ def flatten_then_dense() -> tuple[keras.Model, tuple[int, ...]]:
     return _model(shape, lambda x: L.Dense(5)(L.Flatten()(L.Conv2D(3, 3)(x)))), shape
 
 
+def conv_then_depthwise_then_pool() -> tuple[keras.Model, tuple[int, ...]]:
+    shape = (16, 12, 2)
+
+    def body(x: keras.KerasTensor) -> keras.KerasTensor:
+        x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        x = L.DepthwiseConv2D(3, padding="same", dilation_rate=2)(x)
+        x = L.Conv2D(6, 3, strides=2, padding="same")(x)
+        return L.Dense(3)(L.Flatten()(L.MaxPooling2D(2)(x)))
+
+    return _model(shape, body), shape
+
+
 def reshape_only_copies_input_to_output() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (4, 3)
     return _model(shape, lambda x: L.Reshape((12,))(x)), shape
@@ -204,5 +216,6 @@ OP_CASES: dict[str, Factory] = {
         softmax_over_last_axis_of_a_sequence,
         flatten_then_dense,
         reshape_only_copies_input_to_output,
+        conv_then_depthwise_then_pool,
     )
 }

@@ -112,3 +112,27 @@ def test_runtime_compiles_cleanly_with_clang_too(tmp_path: Path) -> None:
             check=True,
             capture_output=True,
         )
+
+
+def test_band_fusion_shrinks_the_arena_and_keeps_outputs_exact(
+    tflite: Callable[[Factory], bytes], tmp_path: Path
+) -> None:
+    from firmware.compiler import build_host, run_executable
+    from tests.firmware.factories import conv_then_depthwise_then_pool
+
+    model = tflite(conv_then_depthwise_then_pool)
+    whole = compile_model(model, tmp_path / "whole", fuse=False)
+    banded = compile_model(model, tmp_path / "banded")
+    assert whole.report["fused_bands"] == []
+    assert banded.report["fused_bands"], "a conv feeding a conv should run band by band"
+    assert banded.plan.arena_size < whole.plan.arena_size
+    assert banded.plan.arena_size < banded.plan.live_bound
+    exes = [build_host(tmp_path / "whole"), build_host(tmp_path / "banded")]
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=whole.report["input"]["shape"], dtype=np.int8)
+        reference = run_tflm(model, x).reshape(-1)
+        for exe in exes:
+            np.testing.assert_array_equal(
+                np.frombuffer(run_executable(exe, x.tobytes()), dtype=np.int8), reference
+            )
