@@ -52,9 +52,18 @@ def main() -> None:
             )
             if len(arena_rows) < args.arena_models:
                 plan = result.plan
+                unfused = compile_model(model.tflite, Path(tmp) / "unfused", fuse=False).plan.arena_size
                 tflm = tflm_arena(model.tflite, tmp_path=tmp)
                 arena_rows.append(
-                    (seed, plan.arena_size, plan.live_bound, plan.no_reuse_size, tflm["head"], tflm["total"])
+                    (
+                        seed,
+                        plan.arena_size,
+                        unfused,
+                        plan.live_bound,
+                        plan.no_reuse_size,
+                        tflm["head"],
+                        tflm["total"],
+                    )
                 )
         if same:
             matched += 1
@@ -71,11 +80,12 @@ def main() -> None:
     for seed, description in mismatched:
         print(f"  MISMATCH seed {seed}: {description}")
     print()
-    print("bytes: Moteforge arena (intermediates; I/O stay in the caller's buffers), its live-tensor bound")
-    print("and no-reuse sum, TFLM's tensor area (head, includes I/O) and TFLM's total arena (with metadata)")
-    print("seed  arena  live-bound  no-reuse  tflm-head  tflm-total")
-    for seed, arena, live, no_reuse, head, total in arena_rows:
-        print(f"{seed:4d} {arena:6d} {live:11d} {no_reuse:9d} {head:10d} {total:11d}")
+    print("bytes: Moteforge arena (intermediates only; I/O stay in the caller's buffers) with and without")
+    print("band fusion, the largest sum of simultaneously live intermediates, the no-reuse sum, TFLM's")
+    print("tensor area (head, includes I/O) and TFLM's total arena (with its metadata)")
+    print("seed  arena  unfused  live-bound  no-reuse  tflm-head  tflm-total")
+    for seed, arena, unfused, live, no_reuse, head, total in arena_rows:
+        print(f"{seed:4d} {arena:6d} {unfused:8d} {live:11d} {no_reuse:9d} {head:10d} {total:11d}")
 
 
 if __name__ == "__main__":
