@@ -13,6 +13,7 @@ from string import Template
 from firmware.codegen.lower import ConstArray, Layer, LoweredModel
 from firmware.codegen.quantization import c_float
 from firmware.planner import ArenaPlan
+from firmware.planner.fusion import RowGeometry, band_rows
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _VALUES_PER_LINE = 16
@@ -121,8 +122,6 @@ def emit_sources(
 
     ``fused`` maps a consumer layer's position to its producer's for pairs run band by band.
     """
-    from firmware.planner.fusion import RowGeometry, band_rows
-
     fused = fused or {}
     producers = {p: c for c, p in fused.items()}
     tensors = lowered.tensors
