@@ -72,6 +72,12 @@ def resolve(
         params = block.validate_params(values)
     except InvalidParameter as exc:
         raise InvalidInput(f"{exc.parameter}: {exc.reason}", field=exc.parameter) from exc
+    # The trainer lays flat features out as [frames, channels] for augmentation, whatever the network.
+    if len(shape) == 1 and shape[0] % params["channels"]:
+        raise InvalidInput(
+            f"channels: {shape[0]} features do not split into frames of {params['channels']} channels",
+            field="channels",
+        )
     if params["architecture"] == "custom":
         layers = params["layers"]
     else:
@@ -79,23 +85,24 @@ def resolve(
             layers = preset_layers(params["architecture"], shape, params["channels"])
         except ArchitectureError as exc:
             raise InvalidInput(f"architecture: {exc}", field="architecture") from exc
-    shapes = check_layers(layers, shape)
+    # A preset that cannot take these features is the architecture's fault, not the layer table's.
+    shapes = check_layers(layers, shape, "layers" if params["architecture"] == "custom" else "architecture")
     return ResolvedSettings(block, params, shape, layers, shapes)
 
 
-def check_layers(layers: Any, input_shape: Sequence[int]) -> list[tuple[int, ...]]:
+def check_layers(layers: Any, input_shape: Sequence[int], field: str = "layers") -> list[tuple[int, ...]]:
     """Output shape of each hidden layer, refusing a stack that cannot end in the output layer."""
     try:
         clean = validate_layers(layers)
         shapes = layer_shapes(clean, tuple(input_shape))
     except ArchitectureError as exc:
-        raise InvalidInput(f"layers: {exc}", field="layers") from exc
+        raise InvalidInput(f"{field}: {exc}", field=field) from exc
     last = shapes[-1] if shapes else tuple(input_shape)
     if len(last) != 1:
         raise InvalidInput(
-            f"layers: the last layer gives shape {list(last)}; add Flatten or GlobalAveragePooling "
+            f"{field}: the last layer gives shape {list(last)}; add Flatten or GlobalAveragePooling "
             "before the output layer",
-            field="layers",
+            field=field,
         )
     return shapes
 

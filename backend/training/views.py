@@ -35,12 +35,14 @@ FormDep = Annotated[FormData, Depends(_form)]
 def _editor(impulse: Any, block: dict[str, Any], values: dict[str, Any], layers: list | None) -> dict:
     """The settings form's state: values, the layer table with shapes, and the first layer problem."""
     shape = service.input_shape(impulse, block)
+    preset_problem = None
     if layers is None:
         try:
             layers = service.resolve_settings(impulse, block, values).layers
-        except InvalidInput:
-            layers = []
+        except InvalidInput as exc:
+            layers, preset_problem = [], exc.message
     rows, problem = layer_table(layers, shape)
+    problem = preset_problem or problem
     return {
         "values": values,
         "layer_rows": rows,

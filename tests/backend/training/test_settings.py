@@ -36,11 +36,19 @@ def test_frames_and_axes_layout_sets_the_conv_channels() -> None:
     assert resolved.shapes[0] == (20, 8)
 
 
-def test_conv1d_preset_that_does_not_fit_flat_features_is_refused() -> None:
+def test_channels_that_do_not_divide_flat_features_are_refused_whatever_the_network() -> None:
+    for architecture in ("dense", "conv1d"):
+        with pytest.raises(InvalidInput) as exc:
+            settings.resolve("classifier", {}, {"architecture": architecture, "channels": 5}, (42,))
+        assert exc.value.field == "channels"
+        assert "42 features do not split into frames of 5 channels" in exc.value.message
+
+
+def test_a_preset_that_does_not_fit_the_features_is_refused() -> None:
     with pytest.raises(InvalidInput) as exc:
-        settings.resolve("classifier", {}, {"architecture": "conv1d", "channels": 5}, (42,))
+        settings.resolve("classifier", {}, {"architecture": "conv1d"}, (8, 8, 3))
     assert exc.value.field == "architecture"
-    assert "42 features do not split into frames of 5 channels" in exc.value.message
+    assert "needs a [frames, channels] input" in exc.value.message
 
 
 def test_custom_layers_whose_shapes_misfit_are_refused_with_the_layer_index() -> None:
