@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as sk_metrics
 
 from tests.workers.learn.factories import MotionData
 from workers.learn.evaluate import classify_tflite, metrics, project_2d, regression_metrics, run_tflite
@@ -97,3 +100,39 @@ def test_projection_by_chosen_features_and_its_errors() -> None:
         project_2d(X, "features", (0, 3))
     with pytest.raises(ValueError, match="unknown projection 'tsne'"):
         project_2d(X, "tsne")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 5).flatmap(
+        lambda c: st.tuples(st.just(c), st.lists(st.integers(0, c - 1), min_size=1, max_size=40))
+    )
+)
+def test_metrics_agree_with_scikit_learn_on_any_labels(case: tuple[int, list[int]]) -> None:
+    n_classes, labels = case
+    y_true = np.array(labels)
+    # Scores from a fixed generator: predictions that are right and wrong in varied proportions.
+    rng = np.random.default_rng(len(labels) * 7 + n_classes)
+    scores = rng.dirichlet(np.ones(n_classes), size=len(labels)) + 1e-3
+    # Kept away from 0 so both sides' different clipping of log(0) never matters.
+    scores /= scores.sum(axis=1, keepdims=True)
+    names = [f"c{k}" for k in range(n_classes)]
+    result = metrics(y_true, scores, names)
+    predicted = scores.argmax(axis=1)
+    everything = list(range(n_classes))
+    precision, recall, f1, support = sk_metrics.precision_recall_fscore_support(
+        y_true, predicted, labels=everything, zero_division=0
+    )
+    assert (
+        result["confusion_matrix"]
+        == sk_metrics.confusion_matrix(y_true, predicted, labels=everything).tolist()
+    )
+    assert result["accuracy"] == pytest.approx(sk_metrics.accuracy_score(y_true, predicted))
+    for k, name in enumerate(names):
+        got = result["per_class"][name]
+        assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((precision[k], recall[k], f1[k]))
+        assert got["support"] == support[k]
+    assert result["weighted_f1"] == pytest.approx(
+        sk_metrics.f1_score(y_true, predicted, labels=everything, average="weighted", zero_division=0)
+    )
+    assert result["loss"] == pytest.approx(sk_metrics.log_loss(y_true, scores, labels=everything))
