@@ -156,8 +156,13 @@ def _ingest_parts(
 
 
 def _files_work(request: Request, category: str, form: ReceivedForm) -> list[dict[str, Any]]:
-    """One unit of work per request, committed before the answer is sent (runs in the thread pool)."""
-    with session_scope() as session:
+    """One unit of work per request, committed before the answer is sent (runs in the thread pool).
+
+    Without autoflush the key's last-used time is written with the samples at the end, so the database
+    write lock (SQLite) or the key's row lock (PostgreSQL) is held only for the inserts and the commit,
+    not while files are parsed and blobs written.
+    """
+    with session_scope() as session, session.no_autoflush:
         ctx = _context(session, request)
         outcomes = _ingest_parts(session, ctx, form, _options(request, category))
     answer: list[dict[str, Any]] = []
@@ -193,7 +198,7 @@ async def ingest_files(category: str, request: Request) -> Response:
 
 
 def _data_work(request: Request, category: str, path: Path, filename: str) -> str:
-    with session_scope() as session:
+    with session_scope() as session, session.no_autoflush:
         ctx = _context(session, request)
         outcome = service.ingest_upload(session, ctx, [(path, filename)], _options(request, category))[0]
         outcome.raise_if_failed()
