@@ -196,4 +196,31 @@ static inline __attribute__((always_inline)) int8_t mf_arm_output(const mf_arm_o
     return (int8_t)mf_clamp(acc, stage->act_min, stage->act_max);
 }
 
+/* Two accumulators of the same output channel (two pixels): the channel's multiplier, shift and bias are
+ * read and decoded once. Same arithmetic as mf_arm_requantize then offset and clamp. */
+static inline __attribute__((always_inline)) void mf_arm_output2(const mf_arm_output_stage *stage,
+                                                                 int32_t channel, int32_t acc_a, int32_t acc_b,
+                                                                 int8_t *out_a, int8_t *out_b)
+{
+    const int32_t q = channel * stage->channel_step;
+    const int32_t multiplier = stage->multiplier[q];
+    const int32_t shift = stage->shift[q];
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t half = mask >> 1;
+    int32_t high_a, high_b, res_a, res_b;
+    if (stage->bias != 0) {
+        const int32_t bias = stage->bias[channel];
+        acc_a += bias;
+        acc_b += bias;
+    }
+    high_a = (int32_t)(((int64_t)(int32_t)((uint32_t)acc_a << left) * multiplier + ((int64_t)1 << 30)) >> 31);
+    high_b = (int32_t)(((int64_t)(int32_t)((uint32_t)acc_b << left) * multiplier + ((int64_t)1 << 30)) >> 31);
+    res_a = (high_a >> right) + ((high_a & mask) > half + (high_a < 0 ? 1 : 0) ? 1 : 0);
+    res_b = (high_b >> right) + ((high_b & mask) > half + (high_b < 0 ? 1 : 0) ? 1 : 0);
+    *out_a = (int8_t)mf_clamp(res_a + stage->output_offset, stage->act_min, stage->act_max);
+    *out_b = (int8_t)mf_clamp(res_b + stage->output_offset, stage->act_min, stage->act_max);
+}
+
 #endif /* MF_ARM_SIMD_H */

@@ -157,9 +157,8 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
                        const int8_t *input, const mf_dims *filter_dims, const int8_t *filter,
                        const int32_t *bias, const mf_dims *output_dims, int8_t *output)
 {
-    int16_t patch[MF_ARM_CONV_PATCH_CAP] MF_ALIGN(8);
     int32_t b, oc, k;
-    int32_t taps, taps4, padded_taps, batches, out_h, out_w, out_c, pixels;
+    int32_t taps, taps4, padded_taps, batches, out_h, out_w, out_c, pixels, patch_elements;
     conv_geometry g;
     mf_arm_output_stage stage;
     if (params == 0 || quant == 0 || input_dims == 0 || input == 0 || filter_dims == 0 || filter == 0 ||
@@ -200,6 +199,10 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
     out_w = output_dims->w;
     out_c = output_dims->c;
     taps4 = taps & ~3;
+    patch_elements = 2 * padded_taps <= MF_ARM_CONV_PATCH_CAP ? 2 * padded_taps : padded_taps;
+    /* Sized to this layer (at most MF_ARM_CONV_PATCH_CAP, checked above) so that the stack figure is what
+     * the model needs; 8-byte aligned for LDRD. */
+    int16_t patch[patch_elements] MF_ALIGN(8);
     for (b = 0; b < batches; ++b) {
         const int8_t *image = input + b * g.in_h * g.in_w * g.in_c;
         int32_t p;
@@ -207,7 +210,7 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
         for (p = 0; p < out_h * out_w; p += pixels) {
             const int32_t oy = p / out_w;
             const int32_t ox = p - oy * out_w;
-            pixels = (p + 1 < out_h * out_w && taps4 > 0 && 2 * padded_taps <= MF_ARM_CONV_PATCH_CAP) ? 2 : 1;
+            pixels = (p + 1 < out_h * out_w && taps4 > 0 && patch_elements == 2 * padded_taps) ? 2 : 1;
             gather_patch(&g, image, oy * g.stride_h - g.pad_h, ox * g.stride_w - g.pad_w, patch, 0, pixels);
             if (pixels == 2) {
                 int8_t *out_b = output + out_c;
@@ -228,10 +231,8 @@ mf_status mf_conv2d_s8(const mf_conv_params *params, const mf_quant *quant, cons
                         acc[2] += xb * f0[k];
                         acc[3] += xb * f1[k];
                     }
-                    output[oc] = mf_arm_output(&stage, oc, acc[0]);
-                    output[oc + 1] = mf_arm_output(&stage, oc + 1, acc[1]);
-                    out_b[oc] = mf_arm_output(&stage, oc, acc[2]);
-                    out_b[oc + 1] = mf_arm_output(&stage, oc + 1, acc[3]);
+                    mf_arm_output2(&stage, oc, acc[0], acc[2], output + oc, out_b + oc);
+                    mf_arm_output2(&stage, oc + 1, acc[1], acc[3], output + oc + 1, out_b + oc + 1);
                 }
                 if (oc < out_c) {
                     const int8_t *f0 = filter + oc * taps;
