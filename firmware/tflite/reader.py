@@ -15,7 +15,7 @@ from flatbuffers import number_types as nt
 from flatbuffers.table import Table
 
 from firmware.errors import InvalidModel
-from firmware.tflite.schema import OPTION_TABLES, TensorType, operator_name
+from firmware.tflite.schema import OPTION_TABLES, OPTIONS_TYPE_BY_OPERATOR, TensorType, operator_name
 
 _FILE_IDENTIFIER = b"TFL3"
 
@@ -148,13 +148,18 @@ def _ints(node: _Node, slot: int) -> tuple[int, ...]:
     return tuple(int(x) for x in v) if v is not None else ()
 
 
-def _read_options(node: _Node | None, options_type: int) -> dict[str, Any]:
-    if node is None or options_type not in OPTION_TABLES:
+def _read_options(node: _Node | None, options_type: int, code: int) -> dict[str, Any]:
+    if node is None:
+        # No table: every field has its schema default (writers may omit all-default tables).
+        options_type = OPTIONS_TYPE_BY_OPERATOR.get(operator_name(code), options_type)
+    if options_type not in OPTION_TABLES:
         return {}
     _, fields = OPTION_TABLES[options_type]
     out: dict[str, Any] = {}
     for name, slot, kind, default in fields:
-        if kind == "vi32":
+        if node is None:
+            out[name] = default
+        elif kind == "vi32":
             out[name] = _ints(node, slot)
         else:
             value = node.scalar(slot, kind, default)
@@ -250,7 +255,7 @@ def _read(data: bytes) -> TfliteModel:
                 inputs=_ints(op, 1),
                 outputs=_ints(op, 2),
                 options_type=options_type,
-                options=_read_options(op.table(4), options_type),
+                options=_read_options(op.table(4), options_type, code),
                 has_custom_options=custom_options is not None and len(custom_options) > 0,
                 intermediates=_ints(op, 8),
             )

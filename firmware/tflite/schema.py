@@ -133,3 +133,21 @@ OPTION_TABLES: dict[int, tuple[str, tuple[tuple[str, int, str, object], ...]]] =
     52: ("ExpandDimsOptions", ()),
     89: ("QuantizeOptions", ()),
 }
+
+
+# The options table each supported operator uses; an absent table means all fields take defaults.
+OPTIONS_TYPE_BY_OPERATOR = {
+    "CONV_2D": 1,
+    "DEPTHWISE_CONV_2D": 2,
+    "AVERAGE_POOL_2D": 5,
+    "MAX_POOL_2D": 5,
+    "FULLY_CONNECTED": 8,
+    "SOFTMAX": 9,
+    "CONCATENATION": 10,
+    "ADD": 11,
+    "RESHAPE": 17,
+    "MUL": 21,
+    "PAD": 22,
+    "MEAN": 27,
+    "SQUEEZE": 30,
+}

@@ -10,7 +10,14 @@ from collections.abc import Callable
 
 from firmware.errors import UnsupportedModel
 from firmware.tflite.reader import Operator, Tensor, TfliteModel
-from firmware.tflite.schema import Activation, Padding, TensorType, operator_code, tensor_type_name
+from firmware.tflite.schema import (
+    OPTIONS_TYPE_BY_OPERATOR,
+    Activation,
+    Padding,
+    TensorType,
+    operator_code,
+    tensor_type_name,
+)
 
 FLOAT_MODEL_HINT = (
     "float models are not supported: quantize to full int8 (TFLiteConverter with a representative "
@@ -36,6 +43,13 @@ def pad_before(in_size: int, filter_size: int, stride: int, dilation: int, out: 
     """Implicit padding before the first row/column (TFLite puts the odd extra cell after)."""
     effective = (filter_size - 1) * dilation + 1
     return max((out - 1) * stride + effective - in_size, 0) // 2
+
+
+def _activation_name(value: int) -> str:
+    try:
+        return Activation(value).name
+    except ValueError:
+        return str(value)
 
 
 class _Check:
@@ -93,8 +107,7 @@ class _Check:
         act = self.op.options.get(key, 0)
         if act not in _FUSABLE:
             raise self.fail(
-                f"fused activation {Activation(act).name if act in Activation._value2member_map_ else act}"
-                " is not supported (NONE, RELU, RELU6, RELU_N1_TO_1)"
+                f"fused activation {_activation_name(act)} is not supported (NONE, RELU, RELU6, RELU_N1_TO_1)"
             )
 
     def same_quant(self, a: Tensor, b: Tensor) -> None:
@@ -107,8 +120,8 @@ class _Check:
             )
 
     def options_present(self) -> None:
-        if not self.op.options and self.op.options_type == 0:
-            raise self.fail("builtin options are missing")
+        if not self.op.options:
+            raise self.fail(f"builtin options of type {self.op.options_type} do not belong to this operator")
 
     def weights(
         self, filter_t: Tensor, bias: Tensor | None, channels: int, channel_dim: int, input_t: Tensor
@@ -402,6 +415,13 @@ def validate_model(model: TfliteModel) -> None:
         if op.custom_code is not None:
             raise UnsupportedModel(op.name, op.index, "custom operators are not supported")
         check = _CHECKS.get(op.name)
+        expected_options = OPTIONS_TYPE_BY_OPERATOR.get(op.name)
+        if expected_options is not None and op.options_type not in (0, expected_options):
+            raise UnsupportedModel(
+                op.name,
+                op.index,
+                f"carries builtin options of type {op.options_type}, expected {expected_options}",
+            )
         if check is None:
             raise UnsupportedModel(
                 op.name, op.index, f"operator is not supported; supported: {', '.join(SUPPORTED_OPERATORS)}"

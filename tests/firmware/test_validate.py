@@ -174,3 +174,9 @@ def test_batch_of_two_is_refused_for_convolution(tflite: Callable[[Factory], byt
     shape = model.tensors[x].shape
     with pytest.raises(UnsupportedModel, match="batch 2"):
         validate_model(_replace_tensor(model, x, shape=(2, *shape[1:])))
+
+
+def test_options_of_another_operator_are_refused(tflite: Callable[[Factory], bytes]) -> None:
+    model = _fc_model(tflite)
+    with pytest.raises(UnsupportedModel, match="builtin options of type 5"):
+        validate_model(_replace_op(model, 0, options_type=5))
