@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -189,3 +194,35 @@ def test_int8_regression_keeps_its_fit(motions: MotionData) -> None:
     # One output step is (range of the outputs) / 255; the int8 error stays within a step of the float one.
     assert int8_fit["mae"] < float_fit["mae"] + info.output_quantization[0]
     assert int8_fit["r2"] > 0.98
+
+
+_EXPORT_DIGEST_SCRIPT = """
+import hashlib
+from tests.workers.learn.factories import make_motion_data
+from workers.learn.export import export_tflite
+from workers.learn.train import TrainSettings, train_classifier
+data = make_motion_data()
+settings = TrainSettings(epochs=2, batch_size=8, architecture="conv1d", channels=6, augmentation=("noise", "time_shift"))
+trained = train_classifier(data.raw_train, data.y_train, data.class_names, settings)
+exported = export_tflite(trained.model, data.raw_train)
+print(hashlib.sha256(exported.int8).hexdigest(), hashlib.sha256(exported.float32).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_same_seed_exports_byte_identical_models_in_separate_processes() -> None:
+    # A fresh interpreter each time: nothing cached in this process can make the runs agree.
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    digests = [
+        subprocess.run(
+            [sys.executable, "-c", _EXPORT_DIGEST_SCRIPT],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-2:]
+        for _ in range(2)
+    ]
+    assert digests[0] == digests[1]
