@@ -15,6 +15,54 @@ mf_status mf_portable_depthwise_conv2d_s8(const mf_conv_params *params, const mf
 #include "../../src/mf_depthwise_conv2d_s8.c"
 #undef mf_depthwise_conv2d_s8
 
+/* A window of depthwise taps for four channels: acc_k = sum (x_k + offset) * w_k over `rows` rows of
+ * `cols` >= 1 taps. Input and filter advance by `step` bytes per tap (depth multiplier 1, no horizontal
+ * dilation) and by in_row_step / f_row_step per row. The tap loop is spelled out for the same reason as
+ * the other spelled-out loops: in C, GCC spills the loop pointers at -Os and a tap costs 36 instructions. Register
+ * pressure is what limits it, so the filter is addressed relative to the input pointer and each word is
+ * loaded twice (once per pair) instead of being kept: 16 instructions per tap in 11 registers. Out of line:
+ * inlined into the kernel, no core has enough registers left for it. */
+static __attribute__((noinline)) void depthwise4_window(const int8_t *in, const int8_t *filter, int32_t rows,
+                                                        int32_t cols, int32_t in_row_step, int32_t f_row_step,
+                                                        int32_t step, int32_t offset_pair, int32_t acc[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t row;
+    for (row = 0; row < rows; ++row) {
+        /* Integer difference: the two pointers address different arrays. */
+        const int32_t filter_minus_in = (int32_t)((uintptr_t)filter - (uintptr_t)in);
+        const int8_t *tap = in;
+        const int8_t *const end = in + cols * step;
+        int32_t x, w;
+        __asm__("1:\n\t"
+                "ldr %[x], [%[in]]\n\t"
+                "ldr %[w], [%[in], %[fd]]\n\t"
+                "sxtab16 %[x], %[off], %[x]\n\t"
+                "sxtb16 %[w], %[w]\n\t"
+                "smlabb %[a0], %[x], %[w], %[a0]\n\t"
+                "smlatt %[a2], %[x], %[w], %[a2]\n\t"
+                "ldr %[x], [%[in]]\n\t"
+                "ldr %[w], [%[in], %[fd]]\n\t"
+                "sxtab16 %[x], %[off], %[x], ror #8\n\t"
+                "sxtb16 %[w], %[w], ror #8\n\t"
+                "smlabb %[a1], %[x], %[w], %[a1]\n\t"
+                "smlatt %[a3], %[x], %[w], %[a3]\n\t"
+                "add %[in], %[in], %[step]\n\t"
+                "cmp %[in], %[end]\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [in] "+r"(tap), [x] "=&r"(x),
+                  [w] "=&r"(w)
+                : [fd] "r"(filter_minus_in), [step] "r"(step), [end] "r"(end), [off] "r"(offset_pair)
+                : "cc", "memory");
+        in += in_row_step;
+        filter += f_row_step;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 /* First and one-past-last kernel index whose tap start + k * dilation lies in [0, size): the taps inside
  * the image form a rectangle, so bounds are computed once per output pixel instead of tested per tap. */
 static void valid_taps(int32_t start, int32_t dilation, int32_t kernel, int32_t size, int32_t *lo, int32_t *hi)
@@ -102,8 +150,8 @@ mf_status mf_depthwise_conv2d_s8(const mf_conv_params *params, const mf_quant *q
                     /* Per channel |acc| <= KH * KW * 255 * 128 plus the bias, as in src/. */
                     int32_t acc[4];
                     if (dil_w == 1 && kx_hi > kx_lo) {
-                        mf_arm_depthwise4_window(in_origin + c, f_origin + c, ky_hi - ky_lo, kx_hi - kx_lo,
-                                                 row_step, filter_row_step, channels, offset_pair, acc);
+                        depthwise4_window(in_origin + c, f_origin + c, ky_hi - ky_lo, kx_hi - kx_lo, row_step,
+                                          filter_row_step, channels, offset_pair, acc);
                     } else {
                         const int8_t *in_row = in_origin + c;
                         const int8_t *f_row = f_origin + c;

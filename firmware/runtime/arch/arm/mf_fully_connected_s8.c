@@ -6,7 +6,7 @@
 #include "mf_arm_simd.h"
 
 /* *acc0 += in.f0 and *acc1 += in.f1 over n4 >= 4 int8 values (a multiple of 4): 8 multiply-accumulates
- * in 15 instructions. Spelled out because GCC at -Os spills in this loop (see mf_arm_dot2_s16_s8). */
+ * in 15 instructions. Spelled out because GCC at -Os spills registers in this loop. */
 static __attribute__((noinline)) void dot_rows2(const int8_t *in, const int8_t *f0, const int8_t *f1, int32_t n4,
                                                  int32_t *acc0, int32_t *acc1)
 {
