@@ -63,8 +63,9 @@ def resolve(
     block = learn_block(block_type)
     values = {**base, **overrides}
     shape = tuple(int(d) for d in input_shape)
-    # A [frames, axes] layout already says how many values make a frame; use it unless told otherwise.
-    if "channels" not in overrides and "channels" not in base and len(shape) == 2:
+    # A [frames, axes] layout already says how many values make a frame; use it unless the request
+    # says otherwise (the impulse's stored value is the block default, chosen without the layout).
+    if "channels" not in overrides and len(shape) == 2:
         values["channels"] = shape[1]
     if values.get("layers") in ("", []):
         values["layers"] = None

@@ -189,6 +189,7 @@ def train(job: JobContext) -> dict[str, Any]:
 
 @job_handler("test-model")
 def test_model(job: JobContext) -> dict[str, Any]:
+    from backend.data import service as data
     from backend.impulses import features as features_of
 
     with session_scope() as s:
@@ -203,6 +204,7 @@ def test_model(job: JobContext) -> dict[str, Any]:
         features = features_of.load_or_build(
             s, impulse, "testing", dsp_ids=service.model_inputs(impulse, model)
         )
+        names = {row.id: row.name for row in data.list_for_training(s, job.project_id, "testing")}
     X = np.asarray(features.X, dtype=np.float32)
     if len(X) == 0:
         raise JobFailed("There are no testing windows: add samples to the testing category.")
@@ -215,7 +217,7 @@ def test_model(job: JobContext) -> dict[str, Any]:
         job.progress(5 + 90 * min(len(X), start + TEST_CHUNK) / len(X))
     scores = np.concatenate(parts)
     metrics, rows = pipeline.test_results(
-        scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names
+        scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names, names
     )
     metrics["dtype"] = kind
     with session_scope() as s:

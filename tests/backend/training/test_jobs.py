@@ -151,8 +151,9 @@ def test_model_testing_classifies_every_test_window_with_the_int8_model(
         select(Sample).where(Sample.project_id == motions.project.id, Sample.category == "testing")
     ).all()
     assert sorted(r["sample_id"] for r in test.rows) == sorted(s.id for s in testing)
-    labels = {s.id: s.label for s in testing}
-    assert all(r["label"] == labels[r["sample_id"]] and r["windows"] == 9 for r in test.rows)
+    by_id = {s.id: s for s in testing}
+    assert all(r["label"] == by_id[r["sample_id"]].label and r["windows"] == 9 for r in test.rows)
+    assert all(r["sample_name"] == by_id[r["sample_id"]].name for r in test.rows)
 
 
 def test_classifying_a_stored_sample_gives_each_window_and_the_overall_label(

@@ -31,8 +31,10 @@ def test_unknown_setting_is_refused() -> None:
 
 
 def test_frames_and_axes_layout_sets_the_conv_channels() -> None:
-    resolved = settings.resolve("classifier", {}, {"architecture": "conv1d"}, (20, 6))
+    resolved = settings.resolve("classifier", {"channels": 1}, {"architecture": "conv2d"}, (20, 6))
     assert resolved.params["channels"] == 6
+    assert resolved.shapes[0] == (20, 6, 1)
+    resolved = settings.resolve("classifier", {}, {"architecture": "conv1d"}, (20, 6))
     assert resolved.shapes[0] == (20, 8)
 
 
