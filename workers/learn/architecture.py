@@ -47,7 +47,8 @@ _ACT = _Field("select", "relu", options=ACTIVATIONS)
 _PAD = _Field("select", "same", options=("same", "valid"))
 _POOL_PAD = _Field("select", "valid", options=("same", "valid"))
 
-# Field tables per layer type: the editor's form and the validation read the same data.
+# Field tables per layer type: the editor's form and the validation read the same data. A pool's
+# strides of 0 means "the pool size", as in Keras.
 LAYER_FIELDS: dict[str, dict[str, _Field]] = {
     "Dense": {"units": _int(1, 4096), "activation": _ACT},
     "Conv1D": {
@@ -71,10 +72,10 @@ LAYER_FIELDS: dict[str, dict[str, _Field]] = {
         "depth_multiplier": _int(1, 16, 1),
         "activation": _ACT,
     },
-    "MaxPool1D": {"pool": _int(1, 64, 2), "strides": _int(1, 64, 0), "padding": _POOL_PAD},
-    "AvgPool1D": {"pool": _int(1, 64, 2), "strides": _int(1, 64, 0), "padding": _POOL_PAD},
-    "MaxPool2D": {"pool": _pair(1, 64, 2), "strides": _pair(1, 64, 0), "padding": _POOL_PAD},
-    "AvgPool2D": {"pool": _pair(1, 64, 2), "strides": _pair(1, 64, 0), "padding": _POOL_PAD},
+    "MaxPool1D": {"pool": _int(1, 64, 2), "strides": _int(0, 64, 0), "padding": _POOL_PAD},
+    "AvgPool1D": {"pool": _int(1, 64, 2), "strides": _int(0, 64, 0), "padding": _POOL_PAD},
+    "MaxPool2D": {"pool": _pair(1, 64, 2), "strides": _pair(0, 64, 0), "padding": _POOL_PAD},
+    "AvgPool2D": {"pool": _pair(1, 64, 2), "strides": _pair(0, 64, 0), "padding": _POOL_PAD},
     "GlobalAveragePooling": {},
     "Dropout": {"rate": _Field("float", 0.25, 0.0, 0.9)},
     "Flatten": {},
@@ -93,8 +94,7 @@ def _check_field(where: str, name: str, field: _Field, value: Any) -> Any:
     def whole(v: Any) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
             raise fail(f"must be a whole number, got {v!r}")
-        # A strides of 0 is the stored "same as pool" default and may pass through.
-        if not (field.minimum <= v <= field.maximum) and not (v == 0 and field.default == 0):
+        if not (field.minimum <= v <= field.maximum):
             raise fail(f"must be between {field.minimum:g} and {field.maximum:g}, got {v}")
         return v
 
