@@ -33,9 +33,16 @@ def _build(target: str, out_dir: Path) -> Path:
         return build_host(out_dir)
     from firmware.targets import get_target
 
+    chosen = get_target(target)
     glue = write_target_glue(out_dir)
+    includes = [out_dir, RUNTIME_INCLUDE]
+    if "dsp" in getattr(chosen, "features", ()):
+        # Arm DSP targets link the optimized variants from runtime/arch/arm (bit-exact by contract).
+        sources = [*sorted(out_dir.glob("*model.c")), glue, *runtime_sources(arch="arm")]
+        includes.append(RUNTIME_DIR / "arch" / "arm")
+        return chosen.build(sources, includes, out_dir / f"build-{target}", defines={"MF_USE_ARM_DSP": None})
     sources = [*sorted(out_dir.glob("*model.c")), glue, *runtime_sources()]
-    return get_target(target).build(sources, [out_dir, RUNTIME_INCLUDE], out_dir / f"build-{target}")
+    return chosen.build(sources, includes, out_dir / f"build-{target}")
 
 
 def _execute(target: str, exe: Path, data: bytes) -> bytes:

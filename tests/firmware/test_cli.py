@@ -6,11 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from firmware.cli import app
 from firmware.testing.oracle import run_tflm
-from tests.firmware.factories import Factory, dense_relu_dense_softmax, subtract_branches
+from tests.firmware.factories import (
+    Factory,
+    conv_then_depthwise_then_pool,
+    dense_relu_dense_softmax,
+    subtract_branches,
+)
 
 runner = CliRunner()
 
@@ -59,3 +65,36 @@ def test_unsupported_model_exits_with_status_2_and_names_the_operator(
     result = runner.invoke(app, ["compile", str(model), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "SUB" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m3"])
+def test_run_on_an_emulated_cortex_m_matches_tflm(
+    target: str, tflite: Callable[[Factory], bytes], tmp_path: Path
+) -> None:
+    from firmware.targets import get_target
+
+    missing = get_target(target).missing_tools()
+    if missing:
+        pytest.skip(f"{target} toolchain not installed: {missing}")
+    data = tflite(conv_then_depthwise_then_pool)
+    model = tmp_path / "m.tflite"
+    model.write_bytes(data)
+    x = np.random.default_rng(8).integers(-128, 128, size=(1, 16, 12, 2), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(model),
+            "--target",
+            target,
+            "--input",
+            str(tmp_path / "x.npy"),
+            "--output",
+            str(tmp_path / "y.npy"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), run_tflm(data, x))
