@@ -98,9 +98,14 @@ def run_command(
     with tempfile.TemporaryDirectory(prefix="mf-run-") as tmp:
         work = Path(tmp)
         _compile_or_exit(model, work, "mf_")
+        report = json.loads((work / "mf_report.json").read_text())
+        expected = report["input"]["shape"]
+        if x.size != int(np.prod(expected)):
+            typer.echo(f"error: input has shape {list(x.shape)}, the model takes {expected}", err=True)
+            raise typer.Exit(2)
         exe = _build(target, work)
         data = _execute(target, exe, x.tobytes())
-        shape = json.loads((work / "mf_report.json").read_text())["output"]["shape"]
+        shape = report["output"]["shape"]
     y = np.frombuffer(data, dtype=np.int8).reshape(shape)
     np.save(output, y)
     typer.echo(f"wrote {output} {list(y.shape)}")
