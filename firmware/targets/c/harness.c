@@ -2,7 +2,8 @@
  * writes the output bytes, so every target (semihosted MCU, Linux user mode, WASI, host) runs the same main.
  * Files: argv[1]/argv[2] where the platform passes arguments, else MF_HARNESS_IN_PATH/MF_HARNESS_OUT_PATH
  * relative to the emulator's working directory. Reports on stdout lines "MF_STATUS n" and, on bare-metal
- * targets, "MF_STACK n" (bytes of stack used by the invoke, from a painted stack). */
+ * targets, "MF_STACK n" (bytes of stack used by the invoke, from a painted stack; status 5 when the whole
+ * stack region was used, i.e. it overflowed). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,10 @@ int main(int argc, char **argv) {
             ++low;
         }
         printf("MF_STACK %lu\n", (unsigned long)(top - (uintptr_t)low));
+        /* Even the lowest word was overwritten: the invoke ran past the region, into the heap. */
+        if (low == __mf_stack_limit && status == MF_HARNESS_OK) {
+            status = MF_HARNESS_ERR_STACK;
+        }
 #endif
         if (status == MF_HARNESS_OK && out_len > MF_HARNESS_OUT_CAP) {
             status = MF_HARNESS_ERR_OUTPUT;

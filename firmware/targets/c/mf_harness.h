@@ -15,6 +15,7 @@ extern "C" {
 #define MF_HARNESS_ERR_INPUT 2  /* input file missing, unreadable or larger than MF_HARNESS_IN_CAP */
 #define MF_HARNESS_ERR_OUTPUT 3 /* output file could not be written */
 #define MF_HARNESS_ERR_FAULT 4  /* a CPU fault handler ran (bare-metal targets only) */
+#define MF_HARNESS_ERR_STACK 5  /* the invoke used the whole stack region: it overflowed (bare-metal only) */
 
 /* Provided by the model glue: consume in[0..in_len), write at most out_cap bytes to out and their count to
  * *out_len. Returns MF_HARNESS_OK or a glue-defined non-zero status (reported as the exit code). */

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.targets import TARGETS, measure
+from firmware.targets import TARGETS, RunError, measure
 from firmware.targets.sizes import SectionSizes, gnu_map_sizes
 from tests.firmware.targets.conftest import BAREMETAL_TARGETS, probe_input, usable_target
 
@@ -90,6 +90,14 @@ def test_stack_high_water_mark_includes_a_local_buffer(target_id, build_probe) -
     assert plain.stack_bytes < 128
     # The buffer plus the frames of one extra call: saved registers and alignment, well under 128 bytes.
     assert 2000 <= deep.stack_bytes < 2000 + 128
+
+
+@pytest.mark.qemu
+def test_an_invoke_that_overflows_the_stack_region_is_reported(build_probe) -> None:
+    target = usable_target("cortex-m0plus")  # 4 KiB stack region
+    exe = build_probe(target, PROBE_STACK_BYTES=6000)
+    with pytest.raises(RunError, match="status 5"):
+        target.run(exe, probe_input(12))
 
 
 @pytest.mark.qemu
