@@ -6,13 +6,29 @@ Each factory returns (model, input shape without batch). Conversion to full int8
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 L = keras.layers
 Factory = Callable[[], tuple[keras.Model, tuple[int, ...]]]
+
+
+def quantizing_converter(model: keras.Model, shape: tuple[int, ...]) -> tf.lite.TFLiteConverter:
+    """A converter set for int8 weights and activations (float I/O unless the caller changes it)."""
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        rng = np.random.default_rng(0)
+        for _ in range(16):
+            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    return converter
 
 
 def _model(shape: tuple[int, ...], body: Callable[[keras.KerasTensor], keras.KerasTensor]) -> keras.Model:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from firmware.compiler import build_host, compile_model, run_executable
 from firmware.testing.oracle import run_tflm
-from tests.firmware.factories import conv_same_stride1_relu
+from tests.firmware.factories import conv_same_stride1_relu, quantizing_converter
 
 
 def _float_io_int8_model() -> bytes:
-    model, shape = conv_same_stride1_relu()
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        rng = np.random.default_rng(0)
-        for _ in range(16):
-            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter = quantizing_converter(*conv_same_stride1_relu())
     return bytes(converter.convert())  # float32 input and output around int8 internals
 
 

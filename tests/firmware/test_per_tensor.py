@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import tensorflow as tf
 from firmware.compiler import build_host, compile_model, run_executable
 from firmware.testing.oracle import run_tflm
 from firmware.tflite import read_model
-from tests.firmware.factories import L, _model
+from tests.firmware.factories import L, _model, quantizing_converter
 
 
 def _per_tensor_model() -> bytes:
@@ -23,15 +22,7 @@ def _per_tensor_model() -> bytes:
         ),
     )
 
-    def representative() -> Iterator[list[np.ndarray]]:
-        rng = np.random.default_rng(0)
-        for _ in range(16):
-            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter = quantizing_converter(model, shape)
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     converter._experimental_disable_per_channel = True

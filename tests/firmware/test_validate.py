@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -15,16 +14,13 @@ from firmware.errors import InvalidModel, UnsupportedModel
 from firmware.tflite import read_model, validate_model
 from firmware.tflite.reader import TfliteModel
 from firmware.tflite.schema import Activation, TensorType
-from tests.firmware.factories import Factory, dense_relu_dense_softmax, logistic_output, subtract_branches
-
-
-def _representative(shape: tuple[int, ...]) -> Callable[[], Iterator[list[np.ndarray]]]:
-    def gen() -> Iterator[list[np.ndarray]]:
-        rng = np.random.default_rng(0)
-        for _ in range(16):
-            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
-
-    return gen
+from tests.firmware.factories import (
+    Factory,
+    dense_relu_dense_softmax,
+    logistic_output,
+    quantizing_converter,
+    subtract_branches,
+)
 
 
 def _convert(factory: Factory, mode: str) -> bytes:
@@ -33,8 +29,7 @@ def _convert(factory: Factory, mode: str) -> bytes:
     if mode == "dynamic_range":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif mode == "int16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _representative(shape)
+        converter = quantizing_converter(model, shape)
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
         ]
