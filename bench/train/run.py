@@ -35,8 +35,12 @@ def main() -> None:
             TrainSettings(architecture="conv1d", channels=6),
         ),
     ]
-    header = f"{'model':<28} {'train s':>8} {'export s':>8} {'float acc':>9} {'int8 acc':>8} {'float B':>8} {'int8 B':>7}"
-    print(f"BasicMotions: {len(data.train)} train / {len(data.test)} test windows, {args.epochs} epochs")
+    header = f"{'model':<28} {'train s':>8} {'cpu s':>8} {'export s':>8} {'float acc':>9} {'int8 acc':>8} {'float B':>8} {'int8 B':>7}"
+    load = os.getloadavg()[0]
+    print(
+        f"BasicMotions: {len(data.train)} train / {len(data.test)} test windows, {args.epochs} epochs, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     print(header)
     for name, train, test, base in runs:
         settings = TrainSettings(
@@ -46,9 +50,11 @@ def main() -> None:
             architecture=base.architecture,
             channels=base.channels,
         )
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         trained = train_classifier(train, data.y_train, data.class_names, settings)
         train_seconds = time.perf_counter() - started
+        # CPU seconds (all threads) say more than wall time on a machine shared with other jobs.
+        train_cpu = time.process_time() - cpu_started
         started = time.perf_counter()
         exported = export_tflite(trained.model, train)
         export_seconds = time.perf_counter() - started
@@ -57,7 +63,7 @@ def main() -> None:
         ]
         int8_acc = metrics(data.y_test, classify_tflite(exported.int8, test), data.class_names)["accuracy"]
         print(
-            f"{name:<28} {train_seconds:>8.2f} {export_seconds:>8.2f} {float_acc:>9.3f} {int8_acc:>8.3f} "
+            f"{name:<28} {train_seconds:>8.2f} {train_cpu:>8.2f} {export_seconds:>8.2f} {float_acc:>9.3f} {int8_acc:>8.3f} "
             f"{len(exported.float32):>8} {len(exported.int8):>7}"
         )
 
