@@ -1,0 +1,166 @@
+"""Where a bundle kind puts the impulse's sources, and the build files each kind carries: Makefile and
+CMakeLists.txt (c-library), library.properties with precompiled static libraries and a sketch (arduino),
+library.json (platformio), README files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from string import Template
+
+from firmware.boards import Board
+from firmware.deploy.sources import C_DIR, STRICT_CFLAGS, ImpulseTree
+from firmware.deploy.spec import ImpulseSpec
+
+ARDUINO_DIR = "moteforge_impulse"
+LIBRARY_FILE = "libmoteforge_impulse.a"
+# Arduino looks for precompiled libraries under src/{build.mcu}[/{build.fpu}-{build.float-abi}]; these are
+# the values of the Arduino mbed cores (Nano 33 BLE Sense: softfp; RP2040: no FPU; Portenta H7's M7).
+ARDUINO_CORES = {
+    "cortex-m4/fpv4-sp-d16-softfp": ("-mcpu=cortex-m4", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16"),
+    "cortex-m0plus": ("-mcpu=cortex-m0plus", "-mfloat-abi=soft"),
+    "cortex-m7/fpv5-d16-softfp": ("-mcpu=cortex-m7", "-mfloat-abi=softfp", "-mfpu=fpv5-d16"),
+}
+_VERSION = "1.0.{model_version}"
+
+
+def _tree_files(tree: ImpulseTree) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(tree.root.rglob("*")):
+        if path.is_file() and path.name != "mf_impulse_glue.c":
+            files[path.relative_to(tree.root).as_posix()] = path.read_bytes()
+    return files
+
+
+def _flattened(tree: ImpulseTree, prefix: str) -> dict[str, bytes]:
+    """Every library source and header directly under ``prefix`` (Arduino adds only src/ to the include
+    path, so nested folders would need edited #include lines)."""
+    out: dict[str, bytes] = {}
+    for rel, data in _tree_files(tree).items():
+        if rel.startswith("examples/"):
+            continue
+        name = f"{prefix}/{rel.rsplit('/', 1)[-1]}"
+        if name in out:
+            raise ValueError(f"two sources are named {name}")
+        out[name] = data
+    return out
+
+
+def _render(name: str, **fields: object) -> bytes:
+    return Template((C_DIR / name).read_text()).substitute(fields).encode()
+
+
+def _safe_name(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_.\- ]+", " ", text).strip()
+    return re.sub(r"\s+", " ", cleaned)[:40] or "Impulse"
+
+
+def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> dict[str, bytes]:
+    """The kind's source and build files, path -> bytes (binaries are added by the bundle builder)."""
+    fields = {
+        "project": spec.project_name,
+        "project_id": spec.project_id,
+        "impulse_version": spec.impulse_version,
+        "model_version": spec.model_version,
+        "board": board.name,
+        "axes": ", ".join(spec.input.axes),
+        "classes": ", ".join(spec.class_names),
+        "frequency": f"{spec.input.frequency_hz:g}",
+        "window_ms": f"{spec.input.window_ms:g}",
+        "stride_ms": f"{spec.input.stride_ms:g}",
+    }
+    readme = _render("README.md.tmpl", **fields)
+    if kind == "c-library":
+        files = _tree_files(tree)
+        files["Makefile"] = (C_DIR / "Makefile.bundle").read_bytes()
+        files["CMakeLists.txt"] = (C_DIR / "CMakeLists.bundle.txt").read_bytes()
+        files["README.md"] = readme
+        return files
+    if kind == "arduino":
+        name = f"Moteforge {_safe_name(spec.project_name)}"
+        files = _flattened(tree, f"{ARDUINO_DIR}/src")
+        files[f"{ARDUINO_DIR}/library.properties"] = _render(
+            "library.properties.tmpl", name=name, version=_VERSION.format(**fields), **fields
+        )
+        files[f"{ARDUINO_DIR}/examples/classify_imu/classify_imu.ino"] = (
+            C_DIR / "classify_imu.ino"
+        ).read_bytes()
+        files[f"{ARDUINO_DIR}/README.md"] = readme
+        return files
+    if kind == "platformio":
+        files = _flattened(tree, "src")
+        files["library.json"] = (
+            json.dumps(
+                {
+                    "name": f"moteforge-project-{spec.project_id}-impulse",
+                    "version": _VERSION.format(**fields),
+                    "description": f"Moteforge impulse of {spec.project_name}: windowing, DSP and int8 model in C99",
+                    "keywords": ["tinyml", "moteforge", "classifier"],
+                    "frameworks": "*",
+                    "platforms": "*",
+                    "build": {"flags": ["-std=c99"], "libLDFMode": "deep"},
+                    "export": {"include": ["src", "examples", "README.md", "library.json"]},
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        ).encode()
+        files["examples/classify.c"] = (C_DIR / "classify.c").read_bytes()
+        files["README.md"] = readme
+        return files
+    # firmware, linux and wasm bundles carry the sources next to their binaries.
+    files = {f"src/{rel}": data for rel, data in _tree_files(tree).items()}
+    files["README.md"] = readme
+    if kind == "wasm":
+        files["wasm/classify.js"] = (C_DIR / "classify.js").read_bytes()
+    return files
+
+
+def check_make(files: dict[str, bytes], work: Path) -> str:
+    """Unpack a c-library bundle's files and run ``make`` in it; the first line of what it built."""
+    for rel, data in files.items():
+        path = work / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    done = subprocess.run(["make", "-s"], cwd=work, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0 or not (work / "classify").exists():
+        raise RuntimeError(f"make failed in the c-library bundle:\n{done.stdout}{done.stderr}")
+    return "ok (classify and libimpulse.a built with the host cc)"
+
+
+def arduino_libraries(tree: ImpulseTree, work: Path) -> dict[str, bytes]:
+    """Static libraries of the impulse for each Arm core Arduino boards use, built reproducibly."""
+    out = {}
+    for folder, cpu in ARDUINO_CORES.items():
+        objects = []
+        obj_dir = work / folder
+        obj_dir.mkdir(parents=True, exist_ok=True)
+        for rel in tree.library_sources:
+            obj = obj_dir / (Path(rel).stem + ".o")
+            # Relative source paths from the tree root keep the build folder out of the objects.
+            command = [
+                "arm-none-eabi-gcc",
+                "-mthumb",
+                *cpu,
+                "-Os",
+                *STRICT_CFLAGS,
+                "-ffunction-sections",
+                "-fdata-sections",
+                *[f"-I{d}" for d in tree.include_dirs],
+                "-c",
+                rel,
+                "-o",
+                str(obj),
+            ]
+            subprocess.run(command, cwd=tree.root, check=True, capture_output=True, timeout=300)
+            objects.append(obj.name)
+        archive = obj_dir / LIBRARY_FILE
+        # D: zero timestamps, uids and modes in the archive members.
+        subprocess.run(
+            ["arm-none-eabi-ar", "rcsD", LIBRARY_FILE, *sorted(objects)], cwd=obj_dir, check=True, timeout=60
+        )
+        out[f"{ARDUINO_DIR}/src/{folder}/{LIBRARY_FILE}"] = archive.read_bytes()
+    return out

@@ -1,0 +1,121 @@
+"""What a deployment is built from: the impulse (windowing, processing blocks, learning block, classes and
+the int8 model) plus the ids and versions that name it, as one JSON-able record built from the DB rows."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import workers.dsp as dsp
+from firmware.dsp_codegen import C_BLOCKS
+
+LEARN_TYPES = ("classifier",)
+"""Learning blocks a bundle can run today; anomaly (K-means/GMM) scoring in C is not built yet."""
+
+
+class InvalidSpec(ValueError):
+    """The impulse cannot be deployed as described (unknown block, bad window, unsupported learn type)."""
+
+
+@dataclass(frozen=True)
+class InputBlock:
+    """Time-series input: axes in the order the model sees them, and how windows are cut."""
+
+    axes: tuple[str, ...]
+    window_ms: float
+    stride_ms: float
+    frequency_hz: float
+    zero_pad: bool = True
+    resampling: str = "linear"  # samples at another rate are linearly interpolated, as the studio does
+
+
+@dataclass(frozen=True)
+class DspBlock:
+    """One processing block: its registry id (``type``), validated parameters and implementation version."""
+
+    type: str
+    params: dict[str, Any]
+    version: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ImpulseSpec:
+    """Everything a bundle needs; ``model`` is the full-int8 .tflite taking the concatenated features."""
+
+    project_id: int
+    project_name: str
+    impulse_id: int
+    impulse_version: int
+    model_id: int
+    model_version: int
+    input: InputBlock
+    dsp: tuple[DspBlock, ...]
+    learn_type: str
+    class_names: tuple[str, ...]
+    model: bytes = field(repr=False)
+    anomaly: dict[str, Any] | None = None
+    impulse_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.input.axes:
+            raise InvalidSpec("the input block names no axes")
+        for name, value in (("window_ms", self.input.window_ms), ("stride_ms", self.input.stride_ms)):
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidSpec(f"{name} must be a positive number, got {value}")
+        if not (math.isfinite(self.input.frequency_hz) and self.input.frequency_hz > 0):
+            raise InvalidSpec(f"frequency_hz must be a positive number, got {self.input.frequency_hz}")
+        if self.input.resampling != "linear":
+            raise InvalidSpec(f"resampling {self.input.resampling!r} is not supported (only 'linear')")
+        if not self.dsp:
+            raise InvalidSpec("the impulse has no processing block")
+        for block in self.dsp:
+            if block.type not in C_BLOCKS or dsp.get_block(block.type).input_kind != "timeseries":
+                raise InvalidSpec(
+                    f"processing block {block.type!r} cannot be deployed; time-series blocks in C: "
+                    + ", ".join(b for b in C_BLOCKS if dsp.get_block(b).input_kind == "timeseries")
+                )
+            current = dsp.get_block(block.type).version
+            if block.version != current:
+                raise InvalidSpec(
+                    f"processing block {block.type!r} is version {block.version}, the C code implements "
+                    f"version {current}: regenerate the features and retrain first"
+                )
+            dsp.validate_params(block.type, block.params)
+        if self.learn_type not in LEARN_TYPES:
+            raise InvalidSpec(
+                f"learning block {self.learn_type!r} cannot be deployed yet; supported: {', '.join(LEARN_TYPES)}"
+            )
+        if not self.class_names:
+            raise InvalidSpec("a classifier needs its class names")
+
+    @property
+    def model_sha256(self) -> str:
+        return hashlib.sha256(self.model).hexdigest()
+
+    def dsp_config(self) -> str:
+        """A stable text naming the windowing and processing (part of cache keys and the manifest)."""
+        return json.dumps(
+            {"input": asdict(self.input), "dsp": [asdict(b) for b in self.dsp]}, sort_keys=True, default=list
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["model"] = base64.b64encode(self.model).decode("ascii")
+        data["input"]["axes"] = list(self.input.axes)
+        data["dsp"] = [asdict(b) for b in self.dsp]
+        data["class_names"] = list(self.class_names)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImpulseSpec:
+        values = dict(data)
+        values["input"] = InputBlock(**{**data["input"], "axes": tuple(data["input"]["axes"])})
+        values["dsp"] = tuple(DspBlock(**b) for b in data["dsp"])
+        values["class_names"] = tuple(data["class_names"])
+        values["model"] = base64.b64decode(data["model"])
+        return cls(**values)
