@@ -175,17 +175,20 @@ def ingest_upload(
 ) -> list[FileOutcome]:
     """Store each (path on disk, client file name); one outcome per file, and per member of a zip."""
     options = check_options(options)
-    mapping = _project_mapping(session, ctx, options)
     outcomes: list[FileOutcome] = []
-    for path, filename in files:
-        try:
-            if _is_zip(path, filename):
-                outcomes.extend(_ingest_zip(session, ctx, path, filename, options, mapping))
-            else:
-                samples = _ingest_single(session, ctx, path, filename, options, mapping)
-                outcomes.append(FileOutcome(filename, samples))
-        except DomainError as exc:
-            outcomes.append(FileOutcome(filename, [], exc.message, exc.status_code))
+    # Rows are flushed explicitly once a file is accepted; no query before that may flush earlier
+    # changes, so the database write lock is not held while files are parsed and blobs written.
+    with session.no_autoflush:
+        mapping = _project_mapping(session, ctx, options)
+        for path, filename in files:
+            try:
+                if _is_zip(path, filename):
+                    outcomes.extend(_ingest_zip(session, ctx, path, filename, options, mapping))
+                else:
+                    samples = _ingest_single(session, ctx, path, filename, options, mapping)
+                    outcomes.append(FileOutcome(filename, samples))
+            except DomainError as exc:
+                outcomes.append(FileOutcome(filename, [], exc.message, exc.status_code))
     stored = [s.id for o in outcomes for s in o.samples]
     if stored:
         audit.record(
