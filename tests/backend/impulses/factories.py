@@ -4,6 +4,7 @@ BasicMotions-like activity recordings (4 activities, 6 IMU axes, 10 s at 10 Hz).
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -19,6 +20,24 @@ _seq = itertools.count(1)
 IMU_AXES = ("accX", "accY", "accZ", "gyrX", "gyrY", "gyrZ")
 # Each activity: dominant frequency (Hz) and amplitude of the motion; standing barely moves.
 ACTIVITIES = {"standing": (0.2, 0.05), "walking": (1.0, 1.0), "running": (2.5, 2.5), "badminton": (4.0, 1.5)}
+
+
+def imu_design(dsp: str = "spectral", **input_changes: Any) -> dict[str, Any]:
+    """A BasicMotions impulse as the API takes it: 2 s windows every 0.5 s at 10 Hz over the six axes."""
+    params = {"fft_length": 16} if dsp == "spectral" else {}
+    return {
+        "name": "Motion",
+        "input_block": {
+            "type": "timeseries",
+            "window_ms": 2000,
+            "stride_ms": 500,
+            "frequency_hz": 10,
+            "axes": list(IMU_AXES),
+            **input_changes,
+        },
+        "dsp_blocks": [{"type": dsp, "params": params}],
+        "learn_blocks": [{"type": "classifier", "params": {"epochs": 5}}],
+    }
 
 
 def owner_ctx(project: Project) -> ProjectContext:

@@ -12,24 +12,12 @@ from backend.impulses import service
 from backend.impulses.schemas import ImpulseCreate
 from backend.projects.permissions import Role
 from tests.backend.impulses.conftest import Owned
-from tests.backend.impulses.factories import IMU_AXES, basic_motions
+from tests.backend.impulses.factories import basic_motions, imu_design
 from tests.support.factories import PASSWORD, add_member, make_api_key, make_user
 
 
 def design(**input_changes: Any) -> dict[str, Any]:
-    return {
-        "name": "Motion",
-        "input_block": {
-            "type": "timeseries",
-            "window_ms": 2000,
-            "stride_ms": 500,
-            "frequency_hz": 10,
-            "axes": list(IMU_AXES),
-            **input_changes,
-        },
-        "dsp_blocks": [{"type": "flatten"}],
-        "learn_blocks": [{"type": "classifier"}],
-    }
+    return imu_design("flatten", **input_changes)
 
 
 @pytest.fixture

@@ -11,25 +11,12 @@ from backend.impulses import service
 from backend.impulses.schemas import ImpulseCreate
 from tests.backend.impulses.conftest import Owned
 from tests.backend.impulses.factories import IMU_AXES, activity_values, basic_motions, make_sample
+from tests.backend.impulses.factories import imu_design as imu_design_dict
 from tests.support.factories import make_project
 
 
 def imu_design(**input_changes: object) -> ImpulseCreate:
-    return ImpulseCreate.model_validate(
-        {
-            "name": "Motion",
-            "input_block": {
-                "type": "timeseries",
-                "window_ms": 2000,
-                "stride_ms": 500,
-                "frequency_hz": 10,
-                "axes": list(IMU_AXES),
-                **input_changes,
-            },
-            "dsp_blocks": [{"type": "spectral", "params": {"fft_length": 16}}],
-            "learn_blocks": [{"type": "classifier", "params": {"epochs": 5}}],
-        }
-    )
+    return ImpulseCreate.model_validate(imu_design_dict(**input_changes))
 
 
 def test_first_save_is_version_1_with_the_training_labels_sorted(session: Session, owned: Owned) -> None:
