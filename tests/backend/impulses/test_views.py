@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
 from backend.impulses import service
 from tests.backend.impulses.conftest import Owned
-from tests.backend.impulses.factories import IMU_AXES, basic_motions
+from tests.backend.impulses.factories import IMU_AXES, basic_motions, make_sample
 from tests.support.factories import PASSWORD
 
 HTMX = {"hx-request": "true"}
@@ -183,3 +184,38 @@ def test_the_block_page_plots_a_window_and_its_features(studio, session: Session
     # Bin labels carry the bin's centre frequency (10 Hz / 16-point FFT: 0.625 Hz steps).
     assert "accX power 0.625 Hz" in html and "gyrZ power 5 Hz" in html
     assert studio.get(f"/projects/{owned.project.id}/impulse/blocks/dsp9").status_code == 404
+
+
+def test_the_mfcc_block_page_shows_frames_by_coefficients_as_a_heatmap(
+    studio, session: Session, owned: Owned
+) -> None:  # type: ignore[no-untyped-def]
+    t = np.arange(8000) / 8000.0
+    for label, hz in (("low", 300.0), ("high", 2000.0)):
+        for _ in range(3):
+            tone = np.sin(2 * np.pi * hz * t).astype(np.float32)[:, None]
+            make_sample(
+                session, owned.project, tone, label=label, interval_ms=0.125, kind="audio", sensors=("audio",)
+            )
+    service.save(session, owned.ctx, service.suggest(session, owned.ctx))
+    session.commit()
+    html = studio.get(f"/projects/{owned.project.id}/impulse/blocks/dsp1").text
+    # 1 s at 8 kHz, 20 ms frames every 10 ms: 99 frames of 13 coefficients.
+    assert "shape [99, 13]" in html and '"type": "heatmap"' in html
+
+
+def test_the_image_block_page_shows_the_input_and_the_processed_picture(
+    studio, session: Session, owned: Owned
+) -> None:  # type: ignore[no-untyped-def]
+    for label in ("dark", "light"):
+        make_sample(
+            session,
+            owned.project,
+            np.full((40, 60, 3), 30 if label == "dark" else 220, np.uint8),
+            label=label,
+            kind="image",
+        )
+    service.save(session, owned.ctx, service.suggest(session, owned.ctx))
+    session.commit()
+    html = studio.get(f"/projects/{owned.project.id}/impulse/blocks/dsp1").text
+    # Images smaller than 96 px keep their larger side: 60 x 60 RGB.
+    assert "shape [60, 60, 3]" in html and html.count('"type": "image"') == 2
