@@ -15,16 +15,6 @@ from backend.core.errors import InvalidInput
 from workers.learn.architecture import LAYER_FIELDS
 from workers.learn.blocks import LEARN_BLOCKS
 
-# The form's plain settings and how to read them; the rest (architecture, layers, augmentation) is special.
-NUMBER_FIELDS: dict[str, type] = {
-    "epochs": int,
-    "learning_rate": float,
-    "batch_size": int,
-    "validation_split": float,
-    "seed": int,
-    "channels": int,
-}
-SELECT_FIELDS = ("class_weights", "architecture")
 # A new row in the layer editor: the layer most often added to a small network.
 NEW_LAYER: dict[str, Any] = {"type": "Dense", "units": 16, "activation": "relu"}
 # Required layer fields get a starting value when a row changes type, so the table stays valid.
@@ -117,19 +107,27 @@ def apply_op(layers: list[dict[str, Any]], op: str) -> list[dict[str, Any]]:
     return out
 
 
-def parse_settings(form: FormLike) -> dict[str, Any]:
-    """Settings for ``service.start_training`` from the form (validation happens in the service)."""
+def parse_settings(form: FormLike, block_type: str = "classifier") -> dict[str, Any]:
+    """Settings for ``service.start_training`` from the form fields of the block's parameters.
+
+    Only types are converted here; ranges and combinations are the service's to check.
+    """
     settings: dict[str, Any] = {}
-    for name, kind in NUMBER_FIELDS.items():
-        raw = form.get(name)
-        if raw is not None and str(raw).strip() != "":
-            settings[name] = _number(str(raw), name, kind)
-    for name in SELECT_FIELDS:
-        if form.get(name):
-            settings[name] = str(form.get(name))
-    settings["augmentation"] = [str(a) for a in form.getlist("augmentation")]
-    if settings.get("architecture") == "custom":
-        settings["layers"] = parse_layers(form)
+    for parameter in LEARN_BLOCKS[block_type].parameters:
+        name, raw = parameter.name, form.get(parameter.name)
+        if parameter.type in ("int", "float"):
+            if raw is not None and str(raw).strip() != "":
+                settings[name] = _number(str(raw), name, int if parameter.type == "int" else float)
+        elif parameter.type == "select":
+            if raw:
+                settings[name] = str(raw)
+        elif parameter.type == "multiselect":
+            # Unticked checkboxes send nothing: an absent field is an empty choice.
+            settings[name] = [str(v) for v in form.getlist(name)]
+        elif parameter.type == "bool":
+            settings[name] = str(raw).lower() in ("on", "true", "1")
+        elif parameter.type == "layers" and settings.get("architecture") == "custom":
+            settings[name] = parse_layers(form)
     return settings
 
 
@@ -156,6 +154,11 @@ def field_specs() -> dict[str, list[dict[str, Any]]]:
 def parameter_help(block_type: str) -> dict[str, Mapping[str, Any]]:
     block = LEARN_BLOCKS.get(block_type)
     return {p.name: p.to_json() for p in block.parameters} if block else {}
+
+
+def parameter_list(block_type: str) -> list[dict[str, Any]]:
+    """The block's parameters in declaration order, as the generic settings form renders them."""
+    return [p.to_json() for p in LEARN_BLOCKS[block_type].parameters]
 
 
 def layer_types() -> Sequence[str]:

@@ -147,3 +147,121 @@ def test_results(
     summary["samples"] = len(rows)
     summary["samples_correct"] = sum(1 for r in rows if r["label"] == r["predicted"])
     return summary, rows
+
+
+# Anomaly detection ------------------------------------------------------------------------------------------
+
+ANOMALY_CLASSES = ("normal", "anomaly")
+
+
+@dataclass(frozen=True)
+class AnomalyOutcome:
+    """A fitted anomaly block: the parameters a device needs, and how its own training data scores."""
+
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    train_seconds: float
+
+
+def fit_anomaly(X: np.ndarray, block_type: str, params: Mapping[str, Any]) -> AnomalyOutcome:
+    """Fit K-means or a Gaussian mixture to the (normal) training windows ``X``."""
+    import time
+
+    from workers.learn.blocks import LEARN_BLOCKS
+
+    started = time.perf_counter()
+    fitted = LEARN_BLOCKS[block_type].fit(np.asarray(X, dtype=np.float64), params)
+    seconds = time.perf_counter() - started
+    scores = fitted.score(X)
+    metrics = {
+        "split": "training",
+        "windows": len(X),
+        "threshold": float(fitted.threshold),
+        "score_median": float(np.median(scores)),
+        "score_max": float(scores.max()),
+        "above_threshold": int((scores > fitted.threshold).sum()),
+    }
+    return AnomalyOutcome(fitted.to_json(), metrics, seconds)
+
+
+def anomaly_scores(params: Mapping[str, Any], X: np.ndarray) -> np.ndarray:
+    """Scores ``[N]`` of windows under stored anomaly parameters (``to_json`` of the fitted block)."""
+    from workers.learn.anomaly import GMMAnomaly, KMeansAnomaly
+
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in params.items() if isinstance(v, list)}
+    if params["kind"] == "kmeans":
+        model: Any = KMeansAnomaly(
+            arrays["mean"], arrays["scale"], arrays["centroids"], arrays["radii"], float(params["threshold"])
+        )
+    else:
+        model = GMMAnomaly(
+            arrays["mean"],
+            arrays["scale"],
+            arrays["weights"],
+            arrays["means"],
+            arrays["covariances"],
+            params["covariance"],
+            float(params["threshold"]),
+        )
+    return np.asarray(model.score(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+
+
+def summarize_anomaly(scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """A recording's anomaly result: its mean window score against the threshold, and each window's."""
+    mean = float(scores.mean())
+    return {
+        "label": ANOMALY_CLASSES[int(mean > threshold)],
+        "score": round(mean, 5),
+        "threshold": round(threshold, 5),
+        "scores": {"anomaly score": round(mean, 5)},
+        "windows": [
+            {
+                "index": index,
+                "label": ANOMALY_CLASSES[int(score > threshold)],
+                "scores": {"anomaly score": round(float(score), 5)},
+            }
+            for index, score in enumerate(scores)
+        ],
+    }
+
+
+def anomaly_test_results(
+    scores: np.ndarray,
+    expected_anomalous: np.ndarray,
+    sample_ids: Sequence[int],
+    threshold: float,
+    sample_names: Mapping[int, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Metrics of normal (testing category) against anomalous (anomaly category) windows, and sample rows.
+
+    A window is flagged when its score is above the threshold; the classes are "normal" and "anomaly".
+    """
+    from workers.learn.evaluate import metrics
+
+    flagged = (scores > threshold).astype(np.int64)
+    one_hot = np.eye(2)[flagged]
+    summary = metrics(expected_anomalous.astype(np.int64), one_hot, ANOMALY_CLASSES)
+    # Scores are distances, not probabilities: a cross-entropy would mean nothing.
+    summary["loss"] = None
+    summary.update(windows=len(scores), unknown_label_windows=0, threshold=threshold)
+    rows: list[dict[str, Any]] = []
+    members: dict[int, list[int]] = {}
+    for row, sample_id in enumerate(sample_ids):
+        members.setdefault(int(sample_id), []).append(row)
+    for sample_id, picks in members.items():
+        mean = float(scores[picks].mean())
+        label = ANOMALY_CLASSES[int(expected_anomalous[picks[0]])]
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "sample_name": (sample_names or {}).get(sample_id, str(sample_id)),
+                "label": label,
+                "predicted": ANOMALY_CLASSES[int(mean > threshold)],
+                "windows": len(picks),
+                "windows_correct": int(sum(ANOMALY_CLASSES[f] == label for f in flagged[picks])),
+                "scores": {"anomaly score": round(mean, 4)},
+            }
+        )
+    summary["samples"] = len(rows)
+    summary["samples_correct"] = sum(1 for r in rows if r["label"] == r["predicted"])
+    return summary, rows

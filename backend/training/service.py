@@ -65,8 +65,8 @@ def ready_or_raise(session: Session, ctx: ProjectContext, model_id: int | None) 
         raise InvalidInput("Train a model (or upload one) first.", field="model_id")
     if model.status != ModelStatus.ready:
         raise InvalidInput(f"Model v{model.version} is {model.status}, not ready.", field="model_id")
-    if not (model.int8_sha or model.float32_sha):
-        raise InvalidInput(f"Model v{model.version} has no .tflite to run.", field="model_id")
+    if not (model.int8_sha or model.float32_sha or model.anomaly):
+        raise InvalidInput(f"Model v{model.version} has nothing to run.", field="model_id")
     return model
 
 

@@ -15,8 +15,9 @@ from backend.core.errors import InvalidInput
 from workers.learn.architecture import ArchitectureError, layer_shapes, preset_layers, validate_layers
 from workers.learn.blocks import LEARN_BLOCKS, InvalidParameter, LearnBlock
 
-# Learning-block kinds the studio trains into .tflite models.
-NN_KINDS = ("classifier",)
+# Learning-block kinds the studio trains: networks exported to .tflite, and anomaly models kept as
+# parameters (centroids or mixture components) that the firmware evaluates directly.
+TRAINABLE_KINDS = ("classifier", "anomaly")
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,20 @@ def learn_block(block_type: str) -> LearnBlock:
     block = LEARN_BLOCKS.get(block_type)
     if block is None:
         raise InvalidInput(f"Unknown learning block type {block_type!r}.", field="learn_block")
-    if block.kind not in NN_KINDS:
+    if block.kind not in TRAINABLE_KINDS:
         raise InvalidInput(
-            f"The studio trains classification blocks; {block.title!r} cannot be trained here yet.",
+            f"The studio trains classification and anomaly blocks; {block.title!r} cannot be trained "
+            "here yet.",
             field="learn_block",
         )
     return block
+
+
+def _validated(block: LearnBlock, values: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return block.validate_params(values)
+    except InvalidParameter as exc:
+        raise InvalidInput(f"{exc.parameter}: {exc.reason}", field=exc.parameter) from exc
 
 
 def model_input_shape(feature_shape: Sequence[int] | None, n_features: int) -> tuple[int, ...]:
@@ -63,16 +72,15 @@ def resolve(
     block = learn_block(block_type)
     values = {**base, **overrides}
     shape = tuple(int(d) for d in input_shape)
+    if block.kind == "anomaly":
+        return ResolvedSettings(block, _validated(block, values), shape, [], [])
     # A [frames, axes] layout already says how many values make a frame; use it unless the request
     # says otherwise (the impulse's stored value is the block default, chosen without the layout).
     if "channels" not in overrides and len(shape) == 2:
         values["channels"] = shape[1]
     if values.get("layers") in ("", []):
         values["layers"] = None
-    try:
-        params = block.validate_params(values)
-    except InvalidParameter as exc:
-        raise InvalidInput(f"{exc.parameter}: {exc.reason}", field=exc.parameter) from exc
+    params = _validated(block, values)
     # The trainer lays flat features out as [frames, channels] for augmentation, whatever the network.
     if len(shape) == 1 and shape[0] % params["channels"]:
         raise InvalidInput(

@@ -17,6 +17,7 @@ from backend.jobs.registry import job_handler
 from backend.jobs.runner import JobCancelled, JobContext, JobFailed
 from backend.training import pipeline, repository, service
 from backend.training.models import ModelStatus, ModelTest, TrainedModel
+from workers.learn.blocks import LEARN_BLOCKS
 
 # Share of the progress bar for each stage of training.
 FEATURES_PCT, TRAIN_START_PCT, TRAIN_END_PCT = 3.0, 8.0, 85.0
@@ -86,6 +87,30 @@ def _fmt_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> str:
     return " ".join(parts)
 
 
+def _train_anomaly(job: JobContext, model: TrainedModel, X: np.ndarray, params: dict[str, Any]) -> dict:
+    """Fit an anomaly block to every training window (all of them count as normal) and store it."""
+    job.progress(FEATURES_PCT, f"Fitting {params['learn_block_type']} to {len(X)} windows of normal data")
+    try:
+        outcome = pipeline.fit_anomaly(X, params["learn_block_type"], params["settings"])
+    except ValueError as exc:
+        raise JobFailed(str(exc)) from exc
+    with session_scope() as s:
+        row = s.get(TrainedModel, model.id)
+        assert row is not None
+        row.class_names = list(pipeline.ANOMALY_CLASSES)
+        row.anomaly = outcome.params
+        row.metrics = outcome.metrics
+        row.train_seconds = outcome.train_seconds
+        row.status = ModelStatus.ready
+    m = outcome.metrics
+    job.progress(
+        99,
+        f"Model v{model.version} ready: threshold {m['threshold']:.3f} (the 99th percentile of the "
+        f"training scores), median score {m['score_median']:.3f}",
+    )
+    return {"model_id": model.id, "version": model.version, "threshold": m["threshold"]}
+
+
 @job_handler("train")
 def train(job: JobContext) -> dict[str, Any]:
     from backend.impulses import features as features_of
@@ -106,6 +131,8 @@ def train(job: JobContext) -> dict[str, Any]:
             features = features_of.load_or_build(s, impulse, "training", dsp_ids=params.get("inputs") or None)
             class_names = list(features.class_names)
         X = np.asarray(features.X, dtype=np.float32)
+        if LEARN_BLOCKS[params["learn_block_type"]].kind == "anomaly":
+            return _train_anomaly(job, model, X, params)
         y = np.asarray(features.y, dtype=np.int64)
         labelled = y >= 0
         X, y = X[labelled], y[labelled]
@@ -205,9 +232,24 @@ def test_model(job: JobContext) -> dict[str, Any]:
             s, impulse, "testing", dsp_ids=service.model_inputs(impulse, model)
         )
         names = {row.id: row.name for row in data.list_for_training(s, job.project_id, "testing")}
+        if model.anomaly:
+            anomalous = features_of.load_or_build(
+                s, impulse, "anomaly", dsp_ids=service.model_inputs(impulse, model)
+            )
+            names.update({row.id: row.name for row in data.list_for_training(s, job.project_id, "anomaly")})
     X = np.asarray(features.X, dtype=np.float32)
     if len(X) == 0:
         raise JobFailed("There are no testing windows: add samples to the testing category.")
+    if model.anomaly:
+        X = np.concatenate([X, np.asarray(anomalous.X, dtype=np.float32).reshape(-1, X.shape[1])])
+        expected = np.r_[np.zeros(len(features.X)), np.ones(len(anomalous.X))].astype(bool)
+        ids = [int(i) for i in (*features.sample_ids, *anomalous.sample_ids)]
+        job.progress(5, f"Scoring {len(X)} windows ({int(expected.sum())} from the anomaly category)")
+        scores = pipeline.anomaly_scores(model.anomaly, X)
+        metrics, rows = pipeline.anomaly_test_results(
+            scores, expected, ids, float(model.anomaly["threshold"]), names
+        )
+        return _store_test(job, model, {**metrics, "dtype": model.learn_block_type}, rows)
     kind = "int8" if model.int8_sha else "float32"
     model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
     job.progress(5, f"Classifying {len(X)} windows with the {kind} model")
@@ -219,7 +261,10 @@ def test_model(job: JobContext) -> dict[str, Any]:
     metrics, rows = pipeline.test_results(
         scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names, names
     )
-    metrics["dtype"] = kind
+    return _store_test(job, model, {**metrics, "dtype": kind}, rows)
+
+
+def _store_test(job: JobContext, model: TrainedModel, metrics: dict, rows: list) -> dict[str, Any]:
     with session_scope() as s:
         test = ModelTest(
             project_id=job.project_id,
@@ -232,6 +277,7 @@ def test_model(job: JobContext) -> dict[str, Any]:
         s.add(test)
         s.flush()
         test_id = test.id
+    kind = metrics["dtype"]
     job.progress(
         99,
         f"Test set accuracy ({kind}): {metrics['accuracy']:.2%} over {metrics['windows']} windows, "
@@ -266,9 +312,14 @@ def classify(job: JobContext) -> dict[str, Any]:
         X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2 or len(X) == 0:
         raise JobFailed(f"{source} is shorter than one window of the impulse; nothing to classify.")
-    kind = "int8" if model.int8_sha else "float32"
-    model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
-    result = pipeline.summarize_sample(pipeline.classify_windows(model_bytes, X), model.class_names)
+    if model.anomaly:
+        kind = model.learn_block_type
+        threshold = float(model.anomaly["threshold"])
+        result = pipeline.summarize_anomaly(pipeline.anomaly_scores(model.anomaly, X), threshold)
+    else:
+        kind = "int8" if model.int8_sha else "float32"
+        model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
+        result = pipeline.summarize_sample(pipeline.classify_windows(model_bytes, X), model.class_names)
     job.progress(99, f"{source}: {result['label']} ({len(X)} windows, {kind} model v{model.version})")
     return {
         "model_id": model.id,

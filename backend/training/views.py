@@ -19,6 +19,7 @@ from backend.projects.permissions import Action
 from backend.projects.service import ProjectContext
 from backend.training import forms, presenters, service
 from backend.training.settings import layer_table, learn_block
+from workers.learn.blocks import LEARN_BLOCKS
 
 router = APIRouter(include_in_schema=False)
 register_nav("train", "Train", "/projects/{id}/train", order=30)
@@ -35,6 +36,9 @@ FormDep = Annotated[FormData, Depends(_form)]
 def _editor(impulse: Any, block: dict[str, Any], values: dict[str, Any], layers: list | None) -> dict:
     """The settings form's state: values, the layer table with shapes, and the first layer problem."""
     shape = service.input_shape(impulse, block)
+    common = {"values": values, "input_shape": list(shape), "help": forms.parameter_help(block["type"])}
+    if LEARN_BLOCKS[block["type"]].kind == "anomaly":
+        return {**common, "block_kind": "anomaly", "parameters": forms.parameter_list(block["type"])}
     preset_problem = None
     if layers is None:
         try:
@@ -44,13 +48,12 @@ def _editor(impulse: Any, block: dict[str, Any], values: dict[str, Any], layers:
     rows, problem = layer_table(layers, shape)
     problem = preset_problem or problem
     return {
-        "values": values,
+        **common,
+        "block_kind": "network",
         "layer_rows": rows,
         "layer_problem": problem,
-        "input_shape": list(shape),
         "field_specs": forms.field_specs(),
         "layer_types": forms.layer_types(),
-        "help": forms.parameter_help(block["type"]),
         "format_value": forms.format_value,
     }
 
@@ -91,7 +94,11 @@ def _train_context(
     except InvalidInput as exc:
         page["block_problem"] = exc.message
         return page
-    values = dict(block.get("params") or {})
+    # Shown as the next training would use them (channels follow the features' layout).
+    try:
+        values = service.resolve_settings(impulse, block, {}).params
+    except InvalidInput:
+        values = dict(block.get("params") or {})
     page.update(_editor(impulse, block, values, None))
     return page
 
@@ -129,11 +136,11 @@ def layer_editor(request: Request, ctx: CanRead, session: SessionDep, form: Form
 
 @router.post("/projects/{project_id}/train")
 def start_training(request: Request, ctx: CanWrite, session: SessionDep, form: FormDep) -> Response:
+    impulse = service.current_impulse(session, ctx)
+    block = service.learn_block_of(impulse, None)
     try:
-        job = service.start_training(session, ctx, forms.parse_settings(form))
+        job = service.start_training(session, ctx, forms.parse_settings(form, block["type"]))
     except InvalidInput as exc:
-        impulse = service.current_impulse(session, ctx)
-        block = service.learn_block_of(impulse, None)
         values = {k: v for k, v in form.items() if not k.startswith("layer-")}
         values["augmentation"] = form.getlist("augmentation")
         state = _editor(impulse, block, values, forms.parse_layers_lenient(form))

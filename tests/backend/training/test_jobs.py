@@ -17,7 +17,7 @@ from backend.jobs.models import FINISHED, Job, JobLog
 from backend.training import service
 from backend.training.models import ModelStatus, ModelTest, TrainedModel
 from tests.backend.training.conftest import Studio
-from tests.backend.training.factories import motion_values, write_csv
+from tests.backend.training.factories import add_recording, motion_values, save_impulse, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -186,3 +186,39 @@ def test_classifying_an_uploaded_recording_reads_it_without_storing_a_sample(
     # 6 s at 10 Hz in 2 s windows every 1 s.
     assert len(job.result["windows"]) == 5
     assert len(session.scalars(select(Sample)).all()) == before
+
+
+def test_an_anomaly_block_learns_normal_motion_and_flags_another(
+    session: Session, studio: Studio, celery_worker: object, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Standing and walking are normal; running, only in the anomaly category, is not."""
+    for k in range(5):
+        for activity in ("standing", "walking"):
+            add_recording(session, studio.ctx, tmp_path, activity, 100 + k, "training")
+    for k in range(2):
+        add_recording(session, studio.ctx, tmp_path, "walking", 200 + k, "testing")
+        add_recording(session, studio.ctx, tmp_path, "running", 300 + k, "anomaly")
+    save_impulse(session, studio.ctx, learn_type="anomaly-kmeans", learn_params={"n_clusters": 4})
+    session.commit()
+
+    job = service.start_training(session, studio.ctx, {})
+    session.commit()
+    assert wait_for(session, job.id).status == "succeeded"
+    model = session.scalar(select(TrainedModel).where(TrainedModel.job_id == job.id))
+    assert model.anomaly["kind"] == "kmeans" and len(model.anomaly["centroids"]) == 4
+    assert model.metrics["windows"] == 90 and model.int8_sha is None
+
+    test_job = service.start_test(session, studio.ctx)
+    session.commit()
+    test_job = wait_for(session, test_job.id)
+    assert test_job.status == "succeeded", test_job.error
+    test = session.scalar(select(ModelTest).where(ModelTest.job_id == test_job.id))
+    assert test.metrics["dtype"] == "anomaly-kmeans" and test.metrics["windows"] == 36
+    assert {(r["label"], r["predicted"]) for r in test.rows} == {("normal", "normal"), ("anomaly", "anomaly")}
+
+    path = write_csv(tmp_path / "sprint.csv", motion_values("running", seed=999))
+    job = service.start_classify_upload(session, studio.ctx, [path.read_bytes()], "sprint.csv")
+    session.commit()
+    job = wait_for(session, job.id)
+    assert job.status == "succeeded", job.error
+    assert job.result["label"] == "anomaly" and job.result["score"] > job.result["threshold"]

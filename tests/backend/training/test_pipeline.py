@@ -99,3 +99,33 @@ def test_test_results_count_windows_and_give_one_row_per_sample() -> None:
     }
     assert rows[2]["label"] == "z" and rows[2]["windows_correct"] == 0
     assert metrics["samples"] == 3 and metrics["samples_correct"] == 2
+
+
+def test_stored_anomaly_parameters_score_like_the_fitted_model() -> None:
+    X, _ = blobs(per_class=20)
+    for block_type, params in (
+        ("anomaly-kmeans", {"n_clusters": 3, "seed": 1}),
+        ("anomaly-gmm", {"n_components": 3, "covariance": "diag", "seed": 1}),
+    ):
+        outcome = pipeline.fit_anomaly(X, block_type, params)
+        scores = pipeline.anomaly_scores(outcome.params, X)
+        assert outcome.metrics["threshold"] == pytest.approx(float(np.quantile(scores, 0.99)), rel=1e-6)
+        assert outcome.metrics["above_threshold"] == int((scores > outcome.metrics["threshold"]).sum())
+        # A point far from every cluster scores above the threshold.
+        far = pipeline.anomaly_scores(outcome.params, np.full((1, 12), 20.0))
+        assert far[0] > outcome.metrics["threshold"]
+
+
+def test_anomaly_test_results_compare_normal_and_anomaly_windows() -> None:
+    scores = np.array([0.5, 0.8, 2.0, 3.0, 0.9])
+    expected = np.array([False, False, False, True, True])
+    metrics, rows = pipeline.anomaly_test_results(scores, expected, [1, 1, 2, 3, 3], 1.0)
+    # Window 2 (normal, score 2.0) and window 4 (anomalous, 0.9) are wrong.
+    assert metrics["confusion_matrix"] == [[2, 1], [1, 1]]
+    assert metrics["accuracy"] == pytest.approx(0.6) and metrics["loss"] is None
+    assert [(r["sample_id"], r["label"], r["predicted"]) for r in rows] == [
+        (1, "normal", "normal"),
+        (2, "normal", "anomaly"),
+        (3, "anomaly", "anomaly"),
+    ]
+    assert rows[2]["scores"] == {"anomaly score": 1.95}

@@ -67,10 +67,24 @@ def test_custom_layers_must_end_flat_before_the_output_layer() -> None:
         settings.resolve("classifier", {}, {"architecture": "custom", "layers": layers}, (20, 6))
 
 
-def test_anomaly_blocks_are_refused_for_training_here() -> None:
+def test_regression_blocks_are_refused_for_training_here() -> None:
     with pytest.raises(InvalidInput) as exc:
-        settings.learn_block("anomaly-kmeans")
+        settings.learn_block("regression")
     assert exc.value.field == "learn_block"
+
+
+def test_anomaly_settings_are_validated_without_a_network() -> None:
+    resolved = settings.resolve("anomaly-gmm", {"n_components": 2}, {"covariance": "diag"}, (42,))
+    assert resolved.params == {"n_components": 2, "covariance": "diag", "seed": 1}
+    assert resolved.layers == [] and resolved.shapes == []
+    with pytest.raises(InvalidInput) as exc:
+        settings.resolve("anomaly-kmeans", {}, {"n_clusters": 0}, (42,))
+    assert exc.value.field == "n_clusters"
+
+
+def test_anomaly_form_reads_the_blocks_own_parameters() -> None:
+    form = _form([("n_components", "3"), ("covariance", "full"), ("seed", "4")])
+    assert forms.parse_settings(form, "anomaly-gmm") == {"n_components": 3, "covariance": "full", "seed": 4}
 
 
 def test_layer_table_gives_each_output_shape_and_stops_at_the_first_misfit() -> None:
