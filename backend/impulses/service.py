@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.impulses import dataset, design, repository
 from backend.impulses.models import FeatureExplorer, FeatureSet, Impulse
 from backend.impulses.schemas import DspBlockIn, ImpulseCreate, InputBlock, LearnBlockIn
@@ -122,8 +123,14 @@ def save(session: Session, ctx: ProjectContext, design_in: ImpulseCreate) -> Imp
         labels=labels,
         created_by_id=ctx.principal.user_id,
     )
-    session.add(impulse)
-    session.flush()
+    try:
+        # Two saves at the same moment would both take the next version number; the second one loses.
+        with session.begin_nested():
+            session.add(impulse)
+    except IntegrityError as exc:
+        raise Conflict(
+            "The impulse was saved by someone else at the same moment; reload and try again."
+        ) from exc
     audit.record(
         session,
         ctx.principal,

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from backend.impulses import service
+from backend.projects.permissions import Role
 from tests.backend.impulses.conftest import Owned
 from tests.backend.impulses.factories import IMU_AXES, basic_motions, make_sample
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, add_member, make_user
 
 HTMX = {"hx-request": "true"}
 
@@ -219,3 +220,16 @@ def test_the_image_block_page_shows_the_input_and_the_processed_picture(
     html = studio.get(f"/projects/{owned.project.id}/impulse/blocks/dsp1").text
     # Images smaller than 96 px keep their larger side: 60 x 60 RGB.
     assert "shape [60, 60, 3]" in html and html.count('"type": "image"') == 2
+
+
+def test_a_viewer_sees_the_design_without_editing_buttons(client, session: Session, owned: Owned) -> None:  # type: ignore[no-untyped-def]
+    basic_motions(session, owned.project, per_class=1, testing_per_class=0)
+    service.save(session, owned.ctx, service.suggest(session, owned.ctx))
+    viewer = make_user(session)
+    add_member(session, owned.project, viewer, Role.viewer)
+    session.commit()
+    client.sign_in(viewer.email, PASSWORD)
+    html = client.get(f"/projects/{owned.project.id}/impulse").text
+    assert 'data-type="spectral"' in html
+    for control in ('id="save-impulse"', 'value="add-dsp"', 'id="generate-features"'):
+        assert control not in html
