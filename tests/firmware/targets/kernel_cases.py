@@ -65,9 +65,10 @@ class KernelCase:
 
 def _quantization(rng: np.random.Generator, case: KernelCase, channels: int) -> None:
     count = channels if case.per_channel else 1
-    # Real multipliers are normalised to [2^30, 2^31); shifts of trained layers sit a few bits below zero.
+    # Real multipliers are normalised to [2^30, 2^31); shifts of trained layers sit a few bits below zero,
+    # a few positive ones exercise the left-shift path.
     case.multipliers = rng.integers(1 << 30, (1 << 31) - 1, size=count, dtype=np.int64)
-    case.shifts = rng.integers(-12, 1, size=count)
+    case.shifts = rng.integers(-12, 3, size=count)
     low = int(rng.integers(-128, 0))
     case.act = (low, int(rng.integers(low, 128)))
     case.output_offset = int(rng.integers(-128, 128))
