@@ -17,8 +17,11 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_bundle(zip_path: Path) -> VerifyReport:
-    """Whether the bundle is as Moteforge signed it; each problem names the file concerned."""
+def verify_bundle(zip_path: Path, *, public_key: str | None = None) -> VerifyReport:
+    """Whether the bundle is as Moteforge signed it; each problem names the file concerned.
+
+    The manifest carries its own public key, so anyone can check integrity; pass the project's deploy key
+    (hex) as ``public_key`` to also check who signed it (a re-signed bundle carries another key)."""
     try:
         with zipfile.ZipFile(zip_path) as archive:
             files = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
@@ -33,11 +36,13 @@ def verify_bundle(zip_path: Path) -> VerifyReport:
     try:
         document = json.loads(body)
         listed: dict[str, str] = document["files"]
-        public_key = document["signature"]["public_key"]
+        embedded_key = str(document["signature"]["public_key"])
     except (ValueError, KeyError, TypeError) as exc:
         return VerifyReport(False, [f"{manifest.MANIFEST} is not a Moteforge manifest: {exc}"])
     problems = []
-    if not manifest.signature_valid(body, signature, public_key):
+    if public_key is not None and public_key.lower() != embedded_key.lower():
+        problems.append(f"signed by another key: {embedded_key}, expected {public_key}")
+    if not manifest.signature_valid(body, signature, embedded_key):
         problems.append(f"bad signature: {manifest.MANIFEST} does not match {manifest.SIGNATURE}")
     for name, digest in sorted(listed.items()):
         if name not in files:
