@@ -88,30 +88,36 @@ def _representative(model: keras.Model, samples: np.ndarray) -> np.ndarray:
     return samples.reshape((len(samples), 1, *model.inputs[0].shape[1:]))
 
 
+def _convert(model: keras.Model, representative: np.ndarray | None) -> tuple[bytes, bytes | None]:
+    """Float32 .tflite, and int8 when calibration features are given."""
+    calibration = None if representative is None else _representative(model, representative)
+    with tempfile.TemporaryDirectory(prefix="moteforge-export-") as directory:
+        saved = _saved_model(model, directory)
+        float32 = bytes(tf.lite.TFLiteConverter.from_saved_model(saved).convert())
+        if calibration is None:
+            return float32, None
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([sample] for sample in calibration)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        return float32, bytes(converter.convert())
+
+
 def export_tflite(model: keras.Model, representative: np.ndarray) -> ExportedModels:
     """Convert ``model`` to float32 and int8 .tflite (batch 1) and serialize it as .keras.
 
     ``representative`` is a set of training feature vectors ``[N, F]`` used to calibrate the int8
     ranges; its values should cover what the device will see.
     """
-    calibration = _representative(model, representative)
+    float32, int8 = _convert(model, representative)
+    assert int8 is not None  # calibration data was given
     with tempfile.TemporaryDirectory(prefix="moteforge-export-") as directory:
-        saved = _saved_model(model, directory)
-        float_converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        float32 = float_converter.convert()
-
-        int8_converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        int8_converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        int8_converter.representative_dataset = lambda: ([sample] for sample in calibration)
-        int8_converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        int8_converter.inference_input_type = tf.int8
-        int8_converter.inference_output_type = tf.int8
-        int8 = int8_converter.convert()
-
         keras_path = os.path.join(directory, "model.keras")
         model.save(keras_path)
         keras_bytes = Path(keras_path).read_bytes()
-    return ExportedModels(float32=bytes(float32), int8=bytes(int8), keras=keras_bytes)
+    return ExportedModels(float32=float32, int8=int8, keras=keras_bytes)
 
 
 def litert_interpreter(model_bytes: bytes) -> Interpreter:
@@ -202,15 +208,7 @@ def load_user_model(data: bytes, filename: str, representative: np.ndarray | Non
             filename, f"the input shape must be fixed apart from the batch, got {model.inputs[0].shape}"
         )
     try:
-        if representative is not None:
-            exported = export_tflite(model, representative)
-            float32, int8 = exported.float32, exported.int8
-        else:
-            with tempfile.TemporaryDirectory(prefix="moteforge-export-") as directory:
-                float32 = bytes(
-                    tf.lite.TFLiteConverter.from_saved_model(_saved_model(model, directory)).convert()
-                )
-            int8 = None
+        float32, int8 = _convert(model, representative)
     except (ValueError, RuntimeError) as exc:
         raise InvalidModel(filename, f"the model cannot be converted to TensorFlow Lite: {exc}") from exc
     info = inspect_tflite(float32, filename)

@@ -113,6 +113,7 @@ def test_uploaded_int8_tflite_goes_in_the_int8_slot(reference_export: ExportedMo
     assert user.float32 is None and user.int8 == reference_export.int8
 
 
+@pytest.mark.filterwarnings("ignore:Statistics for quantized inputs:UserWarning")
 def test_tflite_mixing_int8_input_and_float_output_is_refused(
     reference_classifier: TrainedClassifier, motions: MotionData
 ) -> None:
