@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from backend.core.deps import CanRead, CanWrite, SessionDep
@@ -26,12 +28,14 @@ router = APIRouter(include_in_schema=False)
 register_nav("impulse", "Impulse design", "/projects/{id}/impulse", order=20)
 
 
-def _latest_job(session: Any, ctx: ProjectContext) -> Job | None:
+def _latest_job(session: Session, ctx: ProjectContext) -> Job | None:
     found, _ = jobs.list_(session, ctx, limit=1, type_=service.GENERATE_FEATURES_JOB)
     return found[0] if found else None
 
 
-def _explorer_context(session: Any, ctx: ProjectContext, impulse: Impulse | None, job: Job | None) -> dict:
+def _explorer_context(
+    session: Session, ctx: ProjectContext, impulse: Impulse | None, job: Job | None
+) -> dict:
     explorer = service.get_explorer(session, ctx, impulse) if impulse else None
     figure = None
     if explorer is not None and explorer.points:
@@ -55,7 +59,7 @@ def _explorer_context(session: Any, ctx: ProjectContext, impulse: Impulse | None
 
 
 def _designer_context(
-    session: Any, ctx: ProjectContext, draft: forms.Draft | None, errors: dict[str, str] | None = None
+    session: Session, ctx: ProjectContext, draft: forms.Draft | None, errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
     catalogue = design.catalogue()
     sensors = service.project_sensors(session, ctx)
@@ -79,7 +83,7 @@ def _designer_context(
     }
 
 
-def _page_context(session: Any, ctx: ProjectContext) -> dict[str, Any]:
+def _page_context(session: Session, ctx: ProjectContext) -> dict[str, Any]:
     impulse = service.get_current(session, ctx)
     no_data_reason = None
     if impulse is not None:
@@ -119,7 +123,13 @@ def impulse_page(request: Request, ctx: CanRead, session: SessionDep) -> Respons
 
 @router.post("/projects/{project_id}/impulse")
 async def impulse_form(request: Request, ctx: CanWrite, session: SessionDep) -> Response:
+    # Only reading the body needs the event loop; validation and the database run in a worker thread.
     form = await request.form()
+    return await run_in_threadpool(_submit_design, request, ctx, session, form)
+
+
+def _submit_design(request: Request, ctx: ProjectContext, session: Session, form: forms.FormLike) -> Response:
+    """Save the submitted design, or apply the editing step it asks for and redraw the form."""
     draft = forms.parse(form)
     action = str(form.get("action") or "save")
     if action != "save":
