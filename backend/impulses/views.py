@@ -100,6 +100,13 @@ def _page_context(session: Session, ctx: ProjectContext) -> dict[str, Any]:
             draft = forms.Draft.from_design(service.suggest(session, ctx))
         except InvalidInput as exc:
             draft, no_data_reason = None, exc.message
+    readiness: dict[str, int] | None = None
+    not_ready = None
+    if impulse is not None:
+        try:
+            readiness = service.check_ready(session, ctx, impulse, "training")
+        except InvalidInput as exc:
+            not_ready = exc.message
     job = _latest_job(session, ctx)
     versions, version_count = service.list_versions(session, ctx, limit=10)
     return {
@@ -111,6 +118,8 @@ def _page_context(session: Session, ctx: ProjectContext) -> dict[str, Any]:
         "versions": versions,
         "version_count": version_count,
         "no_data_reason": no_data_reason,
+        "readiness": readiness,
+        "not_ready": not_ready,
         **_designer_context(session, ctx, draft),
         **_explorer_context(session, ctx, impulse, job),
     }

@@ -233,3 +233,19 @@ def test_a_viewer_sees_the_design_without_editing_buttons(client, session: Sessi
     assert 'data-type="spectral"' in html
     for control in ('id="save-impulse"', 'value="add-dsp"', 'id="generate-features"'):
         assert control not in html
+
+
+def test_the_page_says_how_the_training_data_fits_before_any_job(
+    studio, session: Session, owned: Owned
+) -> None:  # type: ignore[no-untyped-def]
+    basic_motions(session, owned.project, per_class=1, testing_per_class=0)
+    service.save(session, owned.ctx, service.suggest(session, owned.ctx))
+    session.commit()
+    html = studio.get(f"/projects/{owned.project.id}/impulse").text
+    assert "Training data: 68 windows (badminton 17, running 17, standing 17, walking 17)" in html
+    design = service.suggest(session, owned.ctx)
+    design.input_block.window_ms, design.input_block.zero_pad = 20000, False
+    service.save(session, owned.ctx, design)
+    session.commit()
+    html = studio.get(f"/projects/{owned.project.id}/impulse").text
+    assert "does not fit this impulse yet" in html and "longer than every training sample" in html
