@@ -6,6 +6,7 @@ Shared by the tests and bench/train, so both measure the same data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sktime.datasets import load_basic_motions
@@ -14,6 +15,24 @@ from workers.learn.train import TrainSettings
 
 # Settings of the reference classifier; tests that retrain with them must get the same model.
 REFERENCE_SETTINGS = TrainSettings(epochs=40, batch_size=8, learning_rate=0.005, seed=3)
+
+# One of each layer type, for flat features of 100 frames x 6 axes.
+EVERY_LAYER_TYPE: tuple[dict[str, Any], ...] = (
+    {"type": "Reshape", "target": [100, 6, 1]},
+    {"type": "Conv2D", "filters": 4, "kernel": [3, 2], "strides": [2, 1], "padding": "valid"},
+    {"type": "BatchNormalization"},
+    {"type": "DepthwiseConv2D", "kernel": 3, "depth_multiplier": 2, "activation": "relu6"},
+    {"type": "MaxPool2D", "pool": 2},
+    {"type": "AvgPool2D", "pool": [2, 1], "padding": "same"},
+    {"type": "Reshape", "target": [12, -1]},
+    {"type": "Conv1D", "filters": 6, "kernel": 2, "activation": "tanh"},
+    {"type": "MaxPool1D", "pool": 2, "padding": "same"},
+    {"type": "AvgPool1D", "pool": 1},
+    {"type": "GlobalAveragePooling"},
+    {"type": "Dense", "units": 5, "activation": "sigmoid"},
+    {"type": "Dropout", "rate": 0.1},
+    {"type": "Flatten"},
+)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.workers.learn.factories import EVERY_LAYER_TYPE
 from workers.learn.architecture import (
     LAYER_FIELDS,
     ArchitectureError,
@@ -114,31 +115,33 @@ def test_output_needs_a_flat_input() -> None:
 
 
 def test_every_layer_type_builds_and_keras_agrees_on_the_shapes() -> None:
-    layers = [
-        {"type": "Reshape", "target": [12, 8, 1]},
-        {"type": "Conv2D", "filters": 4, "kernel": [3, 2], "strides": [1, 2], "padding": "valid"},
-        {"type": "BatchNormalization"},
-        {"type": "DepthwiseConv2D", "kernel": 3, "depth_multiplier": 2, "activation": "relu6"},
-        {"type": "MaxPool2D", "pool": 2},
-        {"type": "AvgPool2D", "pool": [1, 2], "padding": "same"},
-        {"type": "Reshape", "target": [5, -1]},
-        {"type": "Conv1D", "filters": 6, "kernel": 2, "activation": "tanh"},
-        {"type": "MaxPool1D", "pool": 2, "padding": "same"},
-        {"type": "AvgPool1D", "pool": 1},
-        {"type": "GlobalAveragePooling"},
-        {"type": "Dense", "units": 5, "activation": "sigmoid"},
-        {"type": "Dropout", "rate": 0.1},
-        {"type": "Flatten"},
-    ]
+    layers = list(EVERY_LAYER_TYPE)
     assert set(LAYER_FIELDS) == {layer["type"] for layer in layers}
-    model = build_model(layers, (96,), FOUR_CLASSES)
-    expected = layer_shapes(layers, (96,))
+    model = build_model(layers, (600,), FOUR_CLASSES)
+    expected = layer_shapes(layers, (600,))
+    # Worked by hand: valid 3x2 conv with strides 2x1 on 100x6 gives 49x5; the pools halve rows.
+    assert expected == [
+        (100, 6, 1),
+        (49, 5, 4),
+        (49, 5, 4),
+        (49, 5, 8),
+        (24, 2, 8),
+        (12, 2, 8),
+        (12, 16),
+        (12, 6),
+        (6, 6),
+        (6, 6),
+        (6,),
+        (5,),
+        (5,),
+        (5,),
+    ]
     built = [
         tuple(layer.output.shape[1:]) for layer in model.layers if not layer.name.endswith("_activation")
     ]
     # built[0] is the input layer, the last one the output layer.
     assert built[1:-1] == expected
-    assert model(np.zeros((2, 96), np.float32)).shape == (2, 4)
+    assert model(np.zeros((2, 600), np.float32)).shape == (2, 4)
 
 
 def test_batch_normalization_defers_the_activation_past_itself() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.workers.learn.factories import MotionData
+from tests.workers.learn.factories import EVERY_LAYER_TYPE, MotionData
 from workers.learn.evaluate import classify_tflite, regression_metrics, run_tflite
 from workers.learn.export import ExportedModels, InvalidModel, export_tflite, inspect_tflite, load_user_model
 from workers.learn.train import TrainedClassifier, TrainSettings, train_classifier, train_regression
@@ -146,23 +146,7 @@ def test_uploaded_keras_model_is_converted_and_predicts_like_the_original(
 
 @pytest.mark.slow
 def test_every_layer_type_exports_to_int8_that_tflm_runs(motions: MotionData) -> None:
-    layers = (
-        {"type": "Reshape", "target": [100, 6, 1]},
-        {"type": "Conv2D", "filters": 4, "kernel": [3, 2], "strides": [2, 1], "padding": "valid"},
-        {"type": "BatchNormalization"},
-        {"type": "DepthwiseConv2D", "kernel": 3, "depth_multiplier": 2, "activation": "relu6"},
-        {"type": "MaxPool2D", "pool": 2},
-        {"type": "AvgPool2D", "pool": [2, 1], "padding": "same"},
-        {"type": "Reshape", "target": [12, -1]},
-        {"type": "Conv1D", "filters": 6, "kernel": 2, "activation": "tanh"},
-        {"type": "MaxPool1D", "pool": 2, "padding": "same"},
-        {"type": "AvgPool1D", "pool": 1},
-        {"type": "GlobalAveragePooling"},
-        {"type": "Dense", "units": 5, "activation": "sigmoid"},
-        {"type": "Dropout", "rate": 0.1},
-        {"type": "Flatten"},
-    )
-    settings = TrainSettings(epochs=2, batch_size=8, architecture="custom", layers=layers)
+    settings = TrainSettings(epochs=2, batch_size=8, architecture="custom", layers=EVERY_LAYER_TYPE)
     trained = train_classifier(motions.raw_train, motions.y_train, motions.class_names, settings)
     exported = export_tflite(trained.model, motions.raw_train)
     assert set(inspect_tflite(exported.int8).operators) >= {
