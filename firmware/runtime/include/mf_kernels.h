@@ -49,4 +49,7 @@ mf_status mf_concat_s8(const mf_concat_params *params, const int8_t *const *inpu
 
 mf_status mf_pad_s8(const mf_pad_params *params, const int8_t *input, int8_t *output);
 
+/* Band-by-band fusion: move band[drop_bytes .. drop_bytes + keep_bytes) to the start of the band. */
+mf_status mf_band_shift_s8(int8_t *band, int32_t drop_bytes, int32_t keep_bytes);
+
 #endif /* MF_KERNELS_H */
