@@ -1,0 +1,1 @@
+"""Deployment: per-board resource estimates, verified firmware bundles built as jobs, downloads."""

@@ -1,0 +1,140 @@
+"""What a bundle is made from, gathered from the studio's rows: the ``ImpulseSpec`` of a trained model and
+the test recordings (with the studio's own int8 classification of each) that a build is verified on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backend.core.blobs import get_blob_store
+from backend.core.errors import InvalidInput
+from backend.projects.service import ProjectContext
+from backend.training.models import TrainedModel
+from firmware.deploy.spec import DspBlock, ImpulseSpec, InputBlock, InvalidSpec
+from firmware.deploy.verification import TestSample
+
+# Each sample is run by every verifier of a build (native, QEMU, qemu-user, wasmtime): a handful, one per
+# class first, proves the chain while keeping a build within a minute or two.
+MAX_VERIFY_SAMPLES = 6
+
+
+def _learn_type(model: TrainedModel) -> str:
+    from workers.learn.blocks import LEARN_BLOCKS
+
+    block = LEARN_BLOCKS.get(model.learn_block_type)
+    return block.kind if block is not None else model.learn_block_type
+
+
+def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> tuple[ImpulseSpec, Any]:
+    """The deployable description of ``model`` and the impulse row it was trained on.
+
+    Raises ``InvalidInput`` when the model has no int8 file or the impulse cannot run in C."""
+    from backend.training import service as training
+
+    if not model.int8_sha:
+        raise InvalidInput(
+            f"Model v{model.version} has no int8 .tflite: only full-int8 models are deployed.",
+            field="model_id",
+        )
+    impulse = training.impulse_of(session, ctx, model)
+    block = impulse.input_block
+    if block.get("type") == "image":
+        raise InvalidInput(
+            "Image impulses cannot be deployed yet: bundles take time series.", field="model_id"
+        )
+    wanted = training.model_inputs(impulse, model)
+    dsp_rows = [b for b in impulse.dsp_blocks if wanted is None or b["id"] in wanted]
+    try:
+        spec = ImpulseSpec(
+            project_id=ctx.project.id,
+            project_name=ctx.project.name,
+            impulse_id=impulse.id,
+            impulse_version=impulse.version,
+            model_id=model.id,
+            model_version=model.version,
+            input=InputBlock(
+                axes=tuple(block["axes"]),
+                window_ms=float(block["window_ms"]),
+                stride_ms=float(block["stride_ms"]),
+                frequency_hz=float(block["frequency_hz"]),
+                zero_pad=bool(block.get("zero_pad", True)),
+            ),
+            dsp=tuple(
+                DspBlock(type=b["type"], params=dict(b["params"]), version=int(b["version"]), name=b["id"])
+                for b in dsp_rows
+            ),
+            learn_type=_learn_type(model),
+            class_names=tuple(model.class_names),
+            model=get_blob_store().read_bytes(model.int8_sha),
+            impulse_name=impulse.name,
+        )
+    except (InvalidSpec, KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"Model v{model.version} cannot be deployed: {exc}", field="model_id") from exc
+    return spec, impulse
+
+
+def verification_rows(session: Session, ctx: ProjectContext, impulse: Any) -> list[Any]:
+    """The testing samples a build is checked on: up to ``MAX_VERIFY_SAMPLES``, one per label first, each
+    long enough for one window. ``InvalidInput`` when there are none (nothing would prove the bundle)."""
+    from backend.data import service as data
+    from backend.impulses import dataset
+
+    rows = [
+        r
+        for r in data.list_for_training(session, ctx.project.id, "testing")
+        if dataset.window_count(r, impulse.input_block) > 0
+        and not dataset.missing_axes(r, impulse.input_block["axes"])
+    ]
+    if not rows:
+        raise InvalidInput(
+            "Add recordings to the testing category: every bundle is verified on test samples before it "
+            "is offered.",
+            field="model_id",
+        )
+    chosen, seen = [], set()
+    for row in rows:
+        if row.label not in seen:
+            seen.add(row.label)
+            chosen.append(row)
+    chosen += [r for r in rows if r not in chosen]
+    return sorted(chosen[:MAX_VERIFY_SAMPLES], key=lambda r: r.id)
+
+
+def test_samples(impulse: Any, spec: ImpulseSpec, rows: Sequence[Any]) -> list[TestSample]:
+    """Each row's values in the impulse's axis order and the studio's int8 result for it (what
+    ``moteforge classify`` reports), which the bundle's code must reproduce."""
+    import numpy as np
+
+    from backend.impulses import dataset
+    from backend.impulses.features import window_features
+    from backend.training import pipeline
+
+    dsp_ids = [b.name for b in spec.dsp]
+    samples = []
+    for row in rows:
+        values = dataset.values_for(row, impulse.input_block)
+        X = np.asarray(window_features(impulse, values, row.interval_ms, dsp_ids=dsp_ids), dtype=np.float32)
+        expected = pipeline.summarize_sample(pipeline.classify_windows(spec.model, X), spec.class_names)
+        samples.append(
+            TestSample(name=row.name, values=values, interval_ms=row.interval_ms, expected=expected)
+        )
+    return samples
+
+
+def inputs_key(spec: ImpulseSpec, board_id: str, kind: str, rows: Sequence[Any], public_key: str) -> str:
+    """sha256 naming everything a bundle's bytes depend on; equal keys give byte-identical zips."""
+    from firmware.codegen.emit import moteforge_version
+
+    document = {
+        "moteforge": moteforge_version(),
+        "spec": {**spec.to_json(), "model": spec.model_sha256},
+        "board": board_id,
+        "kind": kind,
+        "samples": [[r.id, r.content_sha256] for r in rows],
+        "key": public_key,
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,85 @@
+"""JSON API: the board registry, per-board estimates of a model, bundle builds and their downloads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from starlette.responses import FileResponse
+
+from backend.core.deps import AuthedPrincipal, CanRead, CanWrite, SessionDep
+from backend.deploy import service
+from backend.deploy.schemas import (
+    BoardRead,
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentRead,
+    EstimatesRead,
+)
+from backend.projects.schemas import ListOf
+
+router = APIRouter(tags=["deploy"])
+PROJECT = "/api/projects/{project_id}"
+BUILD_ERRORS = {
+    404: {"description": "No such model"},
+    422: {
+        "description": "Unknown board or kind (the valid ones are listed), a model that does not fit, no test samples"
+    },
+}
+
+
+def _board(board: object) -> BoardRead:
+    return BoardRead.model_validate({**board.to_json(), "emulated": board.emulated})  # type: ignore[attr-defined]
+
+
+@router.get("/api/boards", response_model=ListOf[BoardRead])
+def list_boards(_: AuthedPrincipal) -> ListOf[BoardRead]:
+    boards = [_board(b) for b in service.boards()]
+    return ListOf(data=boards, count=len(boards))
+
+
+@router.get(
+    "/api/boards/{board_id}", response_model=BoardRead, responses={422: {"description": "Unknown board"}}
+)
+def get_board(board_id: str, _: AuthedPrincipal) -> BoardRead:
+    return _board(service.board_or_raise(board_id))
+
+
+@router.get(PROJECT + "/deployments/estimates", response_model=EstimatesRead, responses=BUILD_ERRORS)
+def estimates(ctx: CanRead, session: SessionDep, model_id: int | None = Query(None)) -> EstimatesRead:
+    from backend.training import service as training
+
+    model = training.ready_or_raise(session, ctx, model_id)
+    table = service.estimates_for_all_boards(session, ctx, model)
+    return EstimatesRead(model_id=model.id, model_version=model.version, boards=table)  # type: ignore[arg-type]
+
+
+@router.post(PROJECT + "/deployments", response_model=DeploymentRead, status_code=202, responses=BUILD_ERRORS)
+def start_build(body: DeploymentCreate, ctx: CanWrite, session: SessionDep) -> DeploymentRead:
+    deployment = service.start_build(session, ctx, body.board_id, body.kind, body.model_id)
+    return DeploymentRead.model_validate(deployment)
+
+
+@router.get(PROJECT + "/deployments", response_model=ListOf[DeploymentRead])
+def list_deployments(
+    ctx: CanRead,
+    session: SessionDep,
+    model_id: int | None = Query(None),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> ListOf[DeploymentRead]:
+    rows, count = service.list_(session, ctx, model_id=model_id, limit=limit, offset=offset)
+    return ListOf(data=[DeploymentRead.model_validate(r) for r in rows], count=count)
+
+
+@router.get(PROJECT + "/deployments/{deployment_id}", response_model=DeploymentDetail, responses={404: {}})
+def get_deployment(deployment_id: int, ctx: CanRead, session: SessionDep) -> DeploymentDetail:
+    return DeploymentDetail.model_validate(service.get_or_raise(session, ctx, deployment_id))
+
+
+@router.get(
+    PROJECT + "/deployments/{deployment_id}/download",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}, 404: {"description": "No verified bundle"}},
+)
+def download(deployment_id: int, ctx: CanRead, session: SessionDep) -> FileResponse:
+    path, filename = service.download(session, ctx, deployment_id)
+    return FileResponse(path, media_type="application/zip", filename=filename)

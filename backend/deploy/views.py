@@ -1,0 +1,125 @@
+"""Pages: the deploy tab (board choice, per-board estimates, builds with a live log, downloads, history per
+model version) and the Boards page rendering the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from backend.core.deps import CanRead, CanWrite, SessionDep, UserPrincipal
+from backend.core.errors import DomainError
+from backend.core.templates import register_nav, render
+from backend.deploy import service
+from backend.deploy.models import Deployment
+from backend.jobs import service as jobs
+from backend.jobs.models import FINISHED
+from backend.projects.permissions import Action
+from backend.projects.service import ProjectContext
+from firmware.boards import KINDS
+
+router = APIRouter(include_in_schema=False)
+register_nav("deploy", "Deployment", "/projects/{id}/deploy", order=60)
+DEFAULT_BOARD = "arduino-nano-33-ble-sense"
+
+
+def _page(
+    session: Session, ctx: ProjectContext, model_id: int | None, board_id: str | None
+) -> dict[str, Any]:
+    from backend.training import service as training
+
+    models = [m for m in training.list_(session, ctx, limit=50)[0] if m.status == "ready" and m.int8_sha]
+    model = next((m for m in models if m.id == model_id), None) or (models[0] if models else None)
+    board = service.board_or_raise(board_id) if board_id else service.board_or_raise(DEFAULT_BOARD)
+    history: dict[int, list[Deployment]] = {}
+    for d in service.list_(session, ctx, limit=200)[0]:
+        history.setdefault(d.model_version, []).append(d)
+    return {
+        "ctx": ctx,
+        "project": ctx.project,
+        "active_nav": "deploy",
+        "can_write": ctx.can(Action.write),
+        "models": models,
+        "model": model,
+        "boards": service.boards(),
+        "board": board,
+        "kinds": KINDS,
+        "history": sorted(history.items(), reverse=True),
+        "errors": {},
+    }
+
+
+def _build_context(session: Session, ctx: ProjectContext, deployment: Deployment) -> dict[str, Any]:
+    job = jobs.get_or_raise(session, ctx, deployment.job_id) if deployment.job_id else None
+    return {
+        "ctx": ctx,
+        "project": ctx.project,
+        "deployment": deployment,
+        "job": job,
+        "logs": jobs.logs(session, job) if job is not None else [],
+        "job_finished": job is None or job.status in FINISHED,
+        # The included job panel must not poll on its own: this partial polls and swaps it whole.
+        "finished": True,
+    }
+
+
+@router.get("/projects/{project_id}/deploy")
+def deploy_page(
+    request: Request, ctx: CanRead, session: SessionDep, model: int | None = None, board: str | None = None
+) -> Response:
+    return render(request, "deploy/deploy.html", _page(session, ctx, model, board))
+
+
+@router.get("/projects/{project_id}/deploy/estimates")
+def estimates_table(
+    request: Request, ctx: CanRead, session: SessionDep, model: int, board: str | None = None
+) -> Response:
+    from backend.training import service as training
+
+    selected = training.get_or_raise(session, ctx, model)
+    context: dict[str, Any] = {
+        "ctx": ctx,
+        "project": ctx.project,
+        "model": selected,
+        "boards": service.boards(),
+    }
+    context["selected_board"] = board or DEFAULT_BOARD
+    try:
+        context["estimates"] = service.estimates_for_all_boards(session, ctx, selected)
+    except DomainError as exc:
+        context["problem"] = exc.message
+    return render(request, "deploy/_estimates.html", context)
+
+
+@router.post("/projects/{project_id}/deploy/build")
+def start_build(
+    request: Request,
+    ctx: CanWrite,
+    session: SessionDep,
+    board_id: str = Form(...),
+    kind: str = Form(""),
+    model_id: int | None = Form(None),
+) -> Response:
+    try:
+        deployment = service.start_build(session, ctx, board_id, kind or None, model_id)
+    except DomainError as exc:
+        return render(
+            request,
+            "deploy/_build_error.html",
+            {"ctx": ctx, "project": ctx.project, "message": exc.message},
+            422,
+        )
+    return render(request, "deploy/_build.html", _build_context(session, ctx, deployment))
+
+
+@router.get("/projects/{project_id}/deploy/builds/{deployment_id}")
+def build_panel(request: Request, ctx: CanRead, session: SessionDep, deployment_id: int) -> Response:
+    deployment = service.get_or_raise(session, ctx, deployment_id)
+    return render(request, "deploy/_build.html", _build_context(session, ctx, deployment))
+
+
+@router.get("/boards")
+def boards_page(request: Request, _: UserPrincipal) -> Response:
+    return render(request, "deploy/boards.html", {"boards": service.boards(), "kinds": KINDS})
