@@ -315,6 +315,8 @@ async def csv_wizard(request: Request, ctx: CanWrite, session: SessionDep) -> Re
                 errors[exc.field or "_form"] = exc.message
         preview = await run_in_threadpool(service.preview_csv, form.files[0].path, mapping)
         filename = form.files[0].filename
+        # "No timestamp column" stays chosen while the frequency is still to be typed.
+        no_timestamp = not fresh and form.value("timestamp_column") == "(none)"
     saved = False
     if form.value("save") == "1" and not errors:
         if preview.problems:
@@ -329,6 +331,7 @@ async def csv_wizard(request: Request, ctx: CanWrite, session: SessionDep) -> Re
         "figure": csv_preview_figure(preview),
         "errors": errors,
         "saved": saved,
+        "no_timestamp": no_timestamp,
     }
     return render(request, "data/_csv_preview.html", context, 422 if errors else 200)
 
