@@ -102,3 +102,29 @@ def test_random_graphs_never_share_bytes_between_live_tensors(
     plan = plan_arena(steps, sizes, model_input=0, model_output=len(steps))
     _check_no_conflicts(plan)
     assert plan.arena_size <= plan.no_reuse_size
+
+
+def test_band_of_a_3x3_same_convolution_holds_three_rows() -> None:
+    from firmware.planner.fusion import RowGeometry, band_is_smaller, band_rows, needed_rows
+
+    geometry = RowGeometry(stride=1, pad=1, extent=3, in_h=10, out_h=10)
+    assert needed_rows(geometry, 0) == (0, 2)  # the top row reads one row of padding
+    assert needed_rows(geometry, 5) == (4, 7)
+    assert needed_rows(geometry, 9) == (8, 10)
+    assert band_rows(geometry) == 3
+    assert band_is_smaller(geometry)
+
+
+def test_band_covering_the_whole_input_is_not_worth_fusing() -> None:
+    from firmware.planner.fusion import RowGeometry, band_is_smaller
+
+    assert not band_is_smaller(RowGeometry(stride=1, pad=0, extent=4, in_h=4, out_h=1))
+
+
+def test_fused_step_keeps_producer_input_band_and_consumer_output_apart() -> None:
+    steps = [PlanStep(reads=(0,), writes=2, temps=(1,)), PlanStep(reads=(2,), writes=3)]
+    plan = plan_arena(steps, {0: 16, 1: 24, 2: 40, 3: 4}, model_input=0, model_output=3)
+    band, out = plan.buffers[plan.tensor_buffer[1]], plan.buffers[plan.tensor_buffer[2]]
+    assert band.kind == out.kind == "arena"
+    assert band.offset + band.size <= out.offset or out.offset + out.size <= band.offset
+    assert plan.arena_size == 64
