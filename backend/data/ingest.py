@@ -19,6 +19,7 @@ from backend.audit import service as audit
 from backend.core.config import get_settings
 from backend.core.errors import DomainError, InvalidInput, PayloadTooLarge
 from backend.data import formats, repository, storage
+from backend.data.formats._files import describe_bytes
 from backend.data.formats.detect import HEAD_BYTES, detect_format, extension_of
 from backend.data.models import CATEGORIES, Sample
 from backend.data.upload import upload_dir
@@ -74,10 +75,17 @@ class FileOutcome:
 
     def raise_if_failed(self) -> None:
         if self.error is not None:
-            error = DomainError(self.error, details={"file": self.filename})
-            error.status_code = self.status_code
-            error.code = "invalid_file"
-            raise error
+            raise RejectedUpload(self.error, status_code=self.status_code, details={"file": self.filename})
+
+
+class RejectedUpload(DomainError):
+    """An upload with nothing stored; the status is the (first) refused file's."""
+
+    code = "upload_rejected"
+
+    def __init__(self, message: str, *, status_code: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.status_code = status_code
 
 
 def _limits() -> formats.Limits:
@@ -161,10 +169,8 @@ def ingest_file(
     stored = [s for o in outcomes for s in o.samples]
     failed = [o for o in outcomes if not o.ok]
     if not stored and failed:
-        first = failed[0]
         if len(failed) == 1:
-            error = InvalidSampleFile(first.filename, first.error or "", status_code=first.status_code)
-            raise error
+            failed[0].raise_if_failed()
         reasons = "; ".join(o.error or "" for o in failed[:5])
         raise InvalidSampleFile(filename, f"no file in the archive could be stored ({reasons})")
     return stored
@@ -216,11 +222,13 @@ def _is_zip(path: Path, filename: str) -> bool:
 
 
 def _check_size(path: Path, filename: str) -> None:
+    """Files reaching the service by another way than a streamed request get the same limit."""
     size = path.stat().st_size
     limit = get_settings().max_upload_bytes
     if size > limit:
         raise PayloadTooLarge(
-            f"{filename}: file is over the {limit} byte upload limit", details={"file": filename}
+            f"{filename}: file is larger than the {describe_bytes(limit)} upload limit",
+            details={"file": filename},
         )
 
 

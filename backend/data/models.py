@@ -23,8 +23,10 @@ class Sample(TimestampMixin, Base):
 
     __tablename__ = "samples"
     __table_args__ = (
-        # The explorer filters by category and label and pages by id (keyset) inside one project.
-        Index("ix_samples_project_category_label", "project_id", "category", "label"),
+        # The explorer filters by category and/or label and pages by id (keyset) inside one project; with
+        # id last in each index, a page is an index range scan in id order, with no sort, at any depth.
+        Index("ix_samples_project_category_label", "project_id", "category", "label", "id"),
+        Index("ix_samples_project_label_id", "project_id", "label", "id"),
         Index("ix_samples_project_id_id", "project_id", "id"),
         Index("ix_samples_project_content", "project_id", "content_sha256"),
     )

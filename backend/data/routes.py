@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from backend.core.deps import CanRead, CanWrite, SessionDep
-from backend.core.errors import DomainError, InvalidInput
+from backend.core.errors import InvalidInput
 from backend.data import export, service
 from backend.data.schemas import (
     BulkAction,
@@ -110,10 +110,11 @@ async def upload(request: Request, ctx: CanWrite, session: SessionDep) -> Upload
     accepted = sum(r.success for r in results)
     if not accepted:
         first = outcomes[0]
-        error = DomainError(first.error or "Nothing was stored.", details=[r.model_dump() for r in results])
-        error.status_code = first.status_code
-        error.code = "upload_rejected"
-        raise error
+        raise service.RejectedUpload(
+            first.error or "Nothing was stored.",
+            status_code=first.status_code,
+            details=[r.model_dump() for r in results],
+        )
     return UploadResult(files=results, accepted=accepted, rejected=len(results) - accepted)
 
 

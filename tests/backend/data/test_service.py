@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from backend.core.blobs import get_blob_store
-from backend.core.errors import InvalidInput
+from backend.core.errors import DomainError, InvalidInput
 from backend.data import formats, service
 from backend.data.models import Sample
 from backend.data.tasks import sample_stats
@@ -198,3 +198,11 @@ def test_stats_provider_counts_per_label_and_category(session: Session, world: W
         "disabled": 0,
     }
     assert c.label is None
+
+
+def test_ingest_file_raises_one_error_naming_the_file(session: Session, world: World, corpus: Corpus) -> None:
+    path = corpus.write("bad.csv", "t,x\n0,1\n1,nope\n")
+    with pytest.raises(DomainError) as caught:
+        service.ingest_file(session, world.ctx, path, "bad.csv", label=None, category="training")
+    assert caught.value.status_code == 400
+    assert caught.value.message.startswith("bad.csv: ") and caught.value.message.count("bad.csv") == 1
