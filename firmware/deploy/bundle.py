@@ -15,7 +15,7 @@ from typing import Any
 from firmware.boards import Board, check_kind, get_board
 from firmware.codegen.emit import moteforge_version
 from firmware.deploy import layouts, manifest
-from firmware.deploy.estimate import Estimate, check_fits, estimate
+from firmware.deploy.estimate import DoesNotFit, check_fits, estimate, measure_target, record_build
 from firmware.deploy.runners import (
     CLASSIFY_TOOLCHAINS,
     build_classify,
@@ -34,7 +34,7 @@ from firmware.deploy.verification import (
     parse_classify_output,
     to_csv,
 )
-from firmware.targets import TargetError
+from firmware.targets import Target, TargetError
 from workers.pipeline.windowing import windows
 
 __all__ = ["BundleResult", "TestSample", "VerificationFailed", "build_bundle"]
@@ -68,6 +68,7 @@ class _Verifier:
         self.lines: list[str] = []
         self.problems: list[str] = []
         self.checks: list[dict[str, Any]] = []
+        self.built: tuple[Target, Path] | None = None  # the harness build, measured for the size report
         self._log = log
 
     def say(self, line: str) -> None:
@@ -80,6 +81,9 @@ class _Verifier:
         self.say(f"{name}: {'ok' if not problems else 'FAILED'} on {len(self.samples)} samples")
         for p in problems:
             self.say(f"  {p}")
+        if problems:
+            # Stop at the first failed check: nothing after it can make the bundle acceptable.
+            raise VerificationFailed(self.problems, "\n".join(self.lines))
 
     def classify_program(self, name: str, toolchain_id: str, exe: Path) -> None:
         toolchain = CLASSIFY_TOOLCHAINS[toolchain_id]
@@ -102,7 +106,7 @@ class _Verifier:
             )
         self._record(name, problems)
 
-    def harness(self, name: str, target_id: str, build_dir: Path) -> Path:
+    def harness(self, name: str, target_id: str, build_dir: Path) -> tuple[Target, Path]:
         target = harness_target(target_id)
         exe = build_harness(self.tree, target, build_dir)
         inp = self.spec.input
@@ -125,7 +129,7 @@ class _Verifier:
                 sample, scores, self.spec.class_names, self.tree.output_scale, self.tree.output_zero_point
             )
         self._record(name, problems)
-        return exe
+        return target, exe
 
 
 def _objcopy(elf: Path, fmt: str, out: Path) -> bytes:
@@ -135,8 +139,9 @@ def _objcopy(elf: Path, fmt: str, out: Path) -> bytes:
 
 def _strip(exe: Path, strip_tool: str) -> bytes:
     # Symbol tables name the temporary build folder's objects; stripped binaries are reproducible.
-    subprocess.run([strip_tool, "--strip-all", str(exe)], check=True, timeout=60)
-    return exe.read_bytes()
+    stripped = exe.with_name(exe.name + ".stripped")
+    subprocess.run([strip_tool, "--strip-all", "-o", str(stripped), str(exe)], check=True, timeout=60)
+    return stripped.read_bytes()
 
 
 def _build_and_verify(
@@ -154,7 +159,8 @@ def _build_and_verify(
     emulator = board.emulator
     if emulator is not None and emulator.startswith("cortex-m"):
         tools.append("arm-none-eabi-gcc")
-        elf = v.harness(f"impulse on {emulator} in QEMU", emulator, work / "harness")
+        target, elf = v.harness(f"impulse on {emulator} in QEMU", emulator, work / "harness")
+        v.built = (target, elf)
         if kind == "firmware":
             files["firmware/firmware.elf"] = _strip(elf, "arm-none-eabi-strip")
             files["firmware/firmware.bin"] = _objcopy(elf, "binary", work / "firmware.bin")
@@ -198,18 +204,23 @@ def build_bundle(
         raise ValueError("verification needs at least one test sample")
     check_fits(spec, board)
     log(f"building {kind} bundle for {board.name} ({board.id})")
-    resources: Estimate = estimate(spec, board, cache_dir=cache_dir)
-    if not resources.fits:
-        from firmware.deploy.estimate import DoesNotFit
-
-        raise DoesNotFit(board.id, resources.reasons)
     with tempfile.TemporaryDirectory(prefix="mf-deploy-") as tmp:
         work = Path(tmp)
         tree = write_impulse_tree(spec, work / "tree")
         verifier = _Verifier(spec, tree, test_samples, log)
         files, executables, tools = _build_and_verify(spec, board, kind, tree, work, verifier)
-    if verifier.problems:
-        raise VerificationFailed(verifier.problems, "\n".join(verifier.lines))
+        # The verified build is the one measured, when it runs on the core the figures are for.
+        if verifier.built is not None and verifier.built[0].id == measure_target(board):
+            target, exe = verifier.built
+            resources = record_build(spec, board, tree, target, exe, cache_dir=cache_dir)
+        else:
+            resources = estimate(spec, board, cache_dir=cache_dir)
+    if not resources.fits:
+        raise DoesNotFit(board.id, resources.reasons)
+    verifier.say(
+        f"resources on {board.id}: {resources.ram_bytes} B RAM, {resources.flash_bytes} B flash, "
+        f"{resources.latency_ms} ms per window ({resources.measured_on or 'memory plan'})"
+    )
 
     sizes = {
         "board": board.id,

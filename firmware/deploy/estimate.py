@@ -16,7 +16,7 @@ from firmware.compiler import compile_model
 from firmware.deploy.runners import build_harness, harness_target, run_windows
 from firmware.deploy.sources import ImpulseTree, write_impulse_tree
 from firmware.deploy.spec import ImpulseSpec
-from firmware.targets import measure
+from firmware.targets import Target, measure
 from firmware.targets.insn_count import default_cache_dir
 
 CACHE_VERSION = 2
@@ -100,24 +100,58 @@ def _cache_file(spec: ImpulseSpec, target_id: str, cache_dir: Path | None) -> Pa
     return (cache_dir or default_cache_dir()) / "deploy-estimates" / f"{key}.json"
 
 
-def measure_tree(tree: ImpulseTree, target_id: str, build_dir: Path) -> dict[str, int]:
-    """Build the impulse for ``target_id`` and measure it: app flash and RAM, stack, instructions per window."""
-    target = harness_target(target_id)
-    exe = build_harness(tree, target, build_dir)
+def measure_build(tree: ImpulseTree, target: Target, exe: Path) -> dict[str, int]:
+    """Figures of a harness build of the impulse: app flash and RAM, stack, instructions per window."""
     sizes = measure(exe)
     # Noise rather than zeros: some DSP paths (logs of zero power, peak searches) are shorter on silence.
     window = np.random.default_rng(0).standard_normal((1, tree.frames, tree.axes)).astype(np.float32)
-    counted = getattr(target, "nm", None) is not None and target_id != "host"
+    counted = getattr(target, "nm", None) is not None and target.id != "host"
     _, counts = run_windows(tree, target, exe, window, count_instructions=counted)
-    result = target.run(exe, window.tobytes())
-    stack = result.stack_bytes or 0
-    assert sizes.app is not None
+    stack = target.run(exe, window.tobytes()).stack_bytes or 0
+    if sizes.app is None:
+        raise ValueError(f"{target.id}: the build has no link map, its sizes are unknown")
     return {
         "flash_bytes": sizes.app.flash,
         "ram_bytes": sizes.app.static_ram + stack,
         "stack_bytes": stack,
         "instructions": counts[0] if counts else -1,
     }
+
+
+def _from_figures(figures: dict[str, int], board: Board, target_id: str) -> Estimate:
+    instructions = figures["instructions"] if figures["instructions"] >= 0 else None
+    latency = None
+    if instructions is not None and board.clock_hz:
+        # One instruction per cycle: a lower bound on real cycles (see firmware/targets/insn_count.py).
+        latency = round(instructions / board.clock_hz * 1000.0, 3)
+    ram, flash = figures["ram_bytes"], figures["flash_bytes"]
+    reasons = _judge(board, ram, flash)
+    return Estimate(ram, flash, latency, instructions, not reasons, reasons, target_id)
+
+
+def record_build(
+    spec: ImpulseSpec,
+    board: Board,
+    tree: ImpulseTree,
+    target: Target,
+    exe: Path,
+    *,
+    cache_dir: Path | None = None,
+) -> Estimate:
+    """Measure a harness build made for verification and keep the figures in the estimate cache."""
+    path = _cache_file(spec, target.id, cache_dir)
+    if path.exists():
+        figures = json.loads(path.read_text())
+    else:
+        figures = measure_build(tree, target, exe)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(figures, sort_keys=True))
+    return _from_figures(figures, board, target.id)
+
+
+def measure_target(board: Board) -> str | None:
+    """The target whose build gives the board's figures (a proxy core for boards we cannot emulate)."""
+    return _measure_target(board)
 
 
 def estimate(spec: ImpulseSpec, board: Board, *, cache_dir: Path | None = None) -> Estimate:
@@ -129,18 +163,9 @@ def estimate(spec: ImpulseSpec, board: Board, *, cache_dir: Path | None = None) 
         return bound
     path = _cache_file(spec, target_id, cache_dir)
     if path.exists():
-        figures = json.loads(path.read_text())
-    else:
-        with tempfile.TemporaryDirectory(prefix="mf-deploy-measure-") as tmp:
-            tree = write_impulse_tree(spec, Path(tmp) / "tree")
-            figures = measure_tree(tree, target_id, Path(tmp) / "build")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(figures, sort_keys=True))
-    instructions = figures["instructions"] if figures["instructions"] >= 0 else None
-    latency = None
-    if instructions is not None and board.clock_hz:
-        # One instruction per cycle: a lower bound on real cycles (see firmware/targets/insn_count.py).
-        latency = round(instructions / board.clock_hz * 1000.0, 3)
-    ram, flash = figures["ram_bytes"], figures["flash_bytes"]
-    reasons = _judge(board, ram, flash)
-    return Estimate(ram, flash, latency, instructions, not reasons, reasons, target_id)
+        return _from_figures(json.loads(path.read_text()), board, target_id)
+    with tempfile.TemporaryDirectory(prefix="mf-deploy-measure-") as tmp:
+        tree = write_impulse_tree(spec, Path(tmp) / "tree")
+        target = harness_target(target_id)
+        exe = build_harness(tree, target, Path(tmp) / "build")
+        return record_build(spec, board, tree, target, exe, cache_dir=cache_dir)

@@ -5,6 +5,7 @@ library.json (platformio), README files."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -48,8 +49,8 @@ def _flattened(tree: ImpulseTree, prefix: str) -> dict[str, bytes]:
     return out
 
 
-def _render(name: str, **fields: object) -> bytes:
-    return Template((C_DIR / name).read_text()).substitute(fields).encode()
+def _render(template: str, **fields: object) -> bytes:
+    return Template((C_DIR / template).read_text()).substitute(fields).encode()
 
 
 def _safe_name(text: str) -> str:
@@ -135,32 +136,28 @@ def arduino_libraries(tree: ImpulseTree, work: Path) -> dict[str, bytes]:
     """Static libraries of the impulse for each Arm core Arduino boards use, built reproducibly."""
     out = {}
     for folder, cpu in ARDUINO_CORES.items():
-        objects = []
         obj_dir = work / folder
         obj_dir.mkdir(parents=True, exist_ok=True)
-        for rel in tree.library_sources:
-            obj = obj_dir / (Path(rel).stem + ".o")
-            # Relative source paths from the tree root keep the build folder out of the objects.
-            command = [
-                "arm-none-eabi-gcc",
-                "-mthumb",
-                *cpu,
-                "-Os",
-                *STRICT_CFLAGS,
-                "-ffunction-sections",
-                "-fdata-sections",
-                *[f"-I{d}" for d in tree.include_dirs],
-                "-c",
-                rel,
-                "-o",
-                str(obj),
-            ]
-            subprocess.run(command, cwd=tree.root, check=True, capture_output=True, timeout=300)
-            objects.append(obj.name)
-        archive = obj_dir / LIBRARY_FILE
+        # One compiler run per core writes every object into obj_dir (its working directory); paths
+        # relative to it keep the temporary folder's name out of the objects.
+        rel = os.path.relpath(tree.root, obj_dir)
+        command = [
+            "arm-none-eabi-gcc",
+            "-mthumb",
+            *cpu,
+            "-Os",
+            *STRICT_CFLAGS,
+            "-ffunction-sections",
+            "-fdata-sections",
+            *[f"-I{rel}/{d}" for d in tree.include_dirs],
+            "-c",
+            *[f"{rel}/{src}" for src in tree.library_sources],
+        ]
+        subprocess.run(command, cwd=obj_dir, check=True, capture_output=True, timeout=300)
+        objects = sorted(Path(src).stem + ".o" for src in tree.library_sources)
         # D: zero timestamps, uids and modes in the archive members.
         subprocess.run(
-            ["arm-none-eabi-ar", "rcsD", LIBRARY_FILE, *sorted(objects)], cwd=obj_dir, check=True, timeout=60
+            ["arm-none-eabi-ar", "rcsD", LIBRARY_FILE, *objects], cwd=obj_dir, check=True, timeout=60
         )
-        out[f"{ARDUINO_DIR}/src/{folder}/{LIBRARY_FILE}"] = archive.read_bytes()
+        out[f"{ARDUINO_DIR}/src/{folder}/{LIBRARY_FILE}"] = (obj_dir / LIBRARY_FILE).read_bytes()
     return out

@@ -76,13 +76,17 @@ def test_manifest_names_versions_board_kind_toolchains_resources_and_hashes(bund
     assert set(document["resources"]) == {"ram_bytes", "flash_bytes", "latency_ms"}
 
 
-def _classify(bundle_zip: Path, work: Path, sample: TestSample, axes: tuple[str, ...]) -> dict:
+def _built_classify(bundle_zip: Path, work: Path) -> Path:
+    """Unzip a c-library bundle and run its own ``make``, as a user would."""
     with zipfile.ZipFile(bundle_zip) as archive:
         archive.extractall(work)
     subprocess.run(["make", "-s"], cwd=work, check=True, capture_output=True, timeout=300)
+    return work / "classify"
+
+
+def _classify(exe: Path, sample: TestSample, axes: tuple[str, ...]) -> dict:
     done = subprocess.run(
-        ["./classify", "--interval-ms", repr(sample.interval_ms)],
-        cwd=work,
+        [str(exe), "--interval-ms", repr(sample.interval_ms)],
         input=to_csv(sample, axes),
         capture_output=True,
         text=True,
@@ -92,29 +96,41 @@ def _classify(bundle_zip: Path, work: Path, sample: TestSample, axes: tuple[str,
     return json.loads(done.stdout)
 
 
+@pytest.fixture(scope="module")
+def classify_exe(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _built_classify(bundle("linux-x86_64", "c-library").path, tmp_path_factory.mktemp("c-library"))
+
+
 def test_c_library_classify_example_gives_the_studios_window_scores(
-    bundle: Bundle, spec: ImpulseSpec, samples: list[TestSample], tmp_path: Path
+    classify_exe: Path, spec: ImpulseSpec, samples: list[TestSample]
 ) -> None:
-    result = bundle("linux-x86_64", "c-library")
     step = 1 / 256  # softmax output scale
-    for n, sample in enumerate(samples):
-        got = _classify(result.path, tmp_path / str(n), sample, spec.input.axes)
+    for sample in samples:
+        got = _classify(classify_exe, sample, spec.input.axes)
         want = sample.expected
         assert got["label"] == want["label"]
         assert [w["index"] for w in got["windows"]] == [w["index"] for w in want["windows"]]
         for mine, theirs in zip(got["windows"], want["windows"], strict=True):
             diff = [abs(mine["scores"][c] - theirs["scores"][c]) for c in spec.class_names]
             assert max(diff) <= step + 1e-5
+        assert got["scores"].keys() == want["scores"].keys()
 
 
 def test_classify_example_resamples_a_recording_at_another_rate_as_the_studio_does(
-    bundle: Bundle, spec: ImpulseSpec, tmp_path: Path
+    classify_exe: Path, spec: ImpulseSpec
 ) -> None:
     # 20 Hz readings (50 ms apart) of an impulse that works at 10 Hz.
     sample = factories.test_samples(spec, 1, interval_ms=50.0)[0]
-    got = _classify(bundle("linux-x86_64", "c-library").path, tmp_path, sample, spec.input.axes)
+    got = _classify(classify_exe, sample, spec.input.axes)
     assert len(got["windows"]) == len(sample.expected["windows"])
     assert got["label"] == sample.expected["label"]
+
+
+def test_classify_example_refuses_a_csv_with_missing_axes(classify_exe: Path) -> None:
+    done = subprocess.run(
+        [str(classify_exe)], input="timestamp,accX\n0,1\n", capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "fewer columns than the impulse's axes" in done.stderr
 
 
 def test_identical_inputs_give_byte_identical_zips(
