@@ -8,6 +8,7 @@ MODEL_MODULES: list[str] = [
     "backend.data.models",
     "backend.training.models",
     "backend.impulses.models",
+    "backend.deploy.models",
 ]
 
 # Modules with an APIRouter named `router` (JSON routes and pages).
@@ -19,6 +20,8 @@ DOMAIN_ROUTERS: list[str] = [
     "backend.training.views",
     "backend.impulses.routes",
     "backend.impulses.views",
+    "backend.deploy.routes",
+    "backend.deploy.views",
 ]
 
 # Modules with @job_handler registrations.
@@ -26,6 +29,7 @@ JOB_MODULES: list[str] = [
     "backend.data.tasks",
     "backend.training.tasks",
     "backend.impulses.tasks",
+    "backend.deploy.tasks",
 ]
 
 # Modules that add commands to the `moteforge` CLI (they import backend.cli.main.app).
@@ -33,6 +37,7 @@ CLI_MODULES: list[str] = [
     "backend.data.cli",
     "backend.training.cli",
     "backend.impulses.cli",
+    "backend.deploy.cli",
 ]
 
 # Modules that register demo seeders (append to backend.demo.DEMO_SEEDERS on import).

@@ -1,0 +1,211 @@
+"""Deploy service rules: refusals before any job (unknown board or kind, too big, nothing to verify on),
+reuse of identical requests, and only verified bundles offered."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.audit.models import AuditEvent
+from backend.core.blobs import get_blob_store
+from backend.core.errors import InvalidInput, NotFound
+from backend.core.principal import Principal
+from backend.deploy import inputs, service
+from backend.deploy.models import Deployment
+from backend.jobs.models import Job
+from backend.jobs.runner import run_job
+from backend.projects import service as projects
+from backend.projects.permissions import Action
+from backend.training import service as training
+from firmware.boards import BOARDS
+from firmware.deploy.verify import verify_bundle
+from tests.backend.deploy.conftest import DeployStudio
+from tests.backend.deploy.factories import dense_int8, motion_project
+from tests.support.factories import make_project, make_user
+
+
+def _jobs(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Job)) or 0)
+
+
+def test_an_unknown_board_is_refused_listing_the_valid_ones_and_no_job_starts(
+    session: Session, studio: DeployStudio
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        service.start_build(session, studio.ctx, "arduino-uno")
+    assert refused.value.field == "board_id"
+    assert "arduino-uno" in refused.value.message
+    assert all(board_id in refused.value.message for board_id in BOARDS)
+    assert _jobs(session) == 0
+
+
+def test_a_kind_the_board_is_not_offered_is_refused_listing_its_kinds(
+    session: Session, studio: DeployStudio
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        service.start_build(session, studio.ctx, "raspberry-pi-4", "arduino")
+    assert refused.value.field == "kind"
+    assert "valid kinds for it: linux, c-library" in refused.value.message
+    with pytest.raises(InvalidInput, match="valid kinds: c-library, arduino"):
+        service.start_build(session, studio.ctx, "raspberry-pi-4", "zip")
+    assert _jobs(session) == 0
+
+
+def test_a_model_too_big_for_the_board_is_refused_with_the_numbers_before_any_job(
+    session: Session, studio: DeployStudio
+) -> None:
+    impulse = training.current_impulse(session, studio.ctx)
+    features = math.prod(training.input_shape(impulse, training.learn_block_of(impulse, None)))
+    # About 300 KB of int8 weights: more than the 256 KB of flash of the generic Cortex-M0+.
+    big = training.upload_model(session, studio.ctx, dense_int8(features, 4, (4096, 32)), "big-int8.tflite")
+    weights_kb = (features * 4096 + 4096 * 32 + 32 * 4) / 1024
+    session.commit()
+    with pytest.raises(InvalidInput) as refused:
+        service.start_build(session, studio.ctx, "generic-cortex-m0plus", model_id=big.id)
+    message = refused.value.message
+    assert message.startswith(
+        f"Model v{big.version} does not fit on Generic Cortex-M0+ (generic-cortex-m0plus)"
+    )
+    assert "flash, board has 256 KB" in message
+    needed_kb = int(message.split("needs ")[1].split(" KB flash")[0])
+    assert weights_kb <= needed_kb <= weights_kb + 64
+    assert _jobs(session) == 0
+    # The same model fits a board with 2 MB of flash: only the small board refuses it.
+    assert service.start_build(session, studio.ctx, "generic-cortex-m7", model_id=big.id).job_id is not None
+
+
+def test_a_project_without_testing_recordings_cannot_build(session: Session, tmp_path: Path) -> None:
+    owner = make_user(session)
+    project = make_project(session, owner)
+    session.commit()
+    ctx = projects.get_context(session, Principal(user=owner), project.id, Action.write)
+    motion_project(session, ctx, tmp_path / "recordings", test_per_class=0)
+    with pytest.raises(InvalidInput, match="Add recordings to the testing category"):
+        service.start_build(session, ctx, "generic-cortex-m4f")
+    assert _jobs(session) == 0
+
+
+def test_the_same_request_twice_gives_the_same_deployment_and_one_job(
+    session: Session, studio: DeployStudio
+) -> None:
+    first = service.start_build(session, studio.ctx, "generic-cortex-m4f")
+    session.commit()
+    again = service.start_build(session, studio.ctx, "generic-cortex-m4f", "firmware", studio.model.id)
+    other_kind = service.start_build(session, studio.ctx, "generic-cortex-m4f", "c-library")
+    session.commit()
+    assert again.id == first.id and first.kind == "firmware"
+    assert other_kind.id != first.id
+    assert _jobs(session) == 2
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.project_id == studio.project.id)
+    ).all()
+    assert actions.count("deploy.build") == 2 and actions.count("deploy.reuse") == 1
+
+
+def test_a_deployment_still_building_offers_no_download(session: Session, studio: DeployStudio) -> None:
+    deployment = service.start_build(session, studio.ctx, "generic-cortex-m4f")
+    session.commit()
+    with pytest.raises(NotFound, match="has no verified bundle \\(building\\)"):
+        service.download(session, studio.ctx, deployment.id)
+
+
+def test_deployments_of_another_project_are_not_found(session: Session, studio: DeployStudio) -> None:
+    deployment = service.start_build(session, studio.ctx, "generic-cortex-m4f")
+    session.commit()
+    stranger = make_user(session)
+    theirs = make_project(session, stranger)
+    session.commit()
+    ctx = projects.get_context(session, Principal(user=stranger), theirs.id, Action.read)
+    with pytest.raises(NotFound):
+        service.get_or_raise(session, ctx, deployment.id)
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_a_bundle_that_disagrees_with_the_studio_is_marked_failed_and_not_offered(
+    session: Session, studio: DeployStudio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    studio_answers = inputs.test_samples
+
+    def one_wrong_answer(impulse, spec, rows):  # type: ignore[no-untyped-def]
+        # The studio's answer for the first recording is swapped for another class: the bundle's code
+        # (run for real) now disagrees with what it is checked against.
+        samples = studio_answers(impulse, spec, rows)
+        first = samples[0]
+        wrong = next(n for n in spec.class_names if n != first.expected["label"])
+        samples[0] = replace(first, expected={**first.expected, "label": wrong})
+        return samples
+
+    monkeypatch.setattr(inputs, "test_samples", one_wrong_answer)
+    deployment = service.start_build(session, studio.ctx, "generic-cortex-m4f", "c-library")
+    session.commit()
+    assert run_job(deployment.job_id) == "failed"
+    session.expire_all()
+    failed = session.get(Deployment, deployment.id)
+    job = session.get(Job, deployment.job_id)
+    assert failed.status == "failed" and failed.bundle_sha256 is None
+    assert "did not reproduce the studio's results" in job.error
+    assert "FAILED" in failed.verification_log
+    with pytest.raises(NotFound):
+        service.download(session, studio.ctx, deployment.id)
+    # A failed build is not reused: asking again starts a new one.
+    assert service.start_build(session, studio.ctx, "generic-cortex-m4f", "c-library").id != deployment.id
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_a_verified_bundle_is_stored_signed_and_reused_for_identical_inputs(
+    session: Session, studio: DeployStudio
+) -> None:
+    deployment = service.start_build(session, studio.ctx, "generic-cortex-m4f", "firmware")
+    session.commit()
+    assert run_job(deployment.job_id) == "succeeded"
+    session.expire_all()
+    ready = session.get(Deployment, deployment.id)
+    assert ready.status == "ready" and ready.error is None
+    path, filename = service.download(session, studio.ctx, ready.id)
+    assert path == get_blob_store().path(ready.bundle_sha256) and path.stat().st_size == ready.size_bytes
+    assert filename.endswith(f"-v{studio.model.version}-generic-cortex-m4f-firmware.zip")
+    assert verify_bundle(path, public_key=ready.manifest["signature"]["public_key"]).ok
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    assert {
+        "firmware/firmware.elf",
+        "firmware/firmware.bin",
+        "firmware/firmware.hex",
+        "verification.log",
+    } <= names
+    assert (
+        ready.manifest["model"]["id"] == studio.model.id
+        and ready.manifest["board"]["id"] == "generic-cortex-m4f"
+    )
+    assert "impulse on cortex-m4 in QEMU: ok" in ready.verification_log
+    assert ready.estimate["ram_bytes"] > 0 and ready.estimate["latency_ms"] > 0
+    jobs_before = _jobs(session)
+    assert service.start_build(session, studio.ctx, "generic-cortex-m4f", "firmware").id == ready.id
+    assert _jobs(session) == jobs_before
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_estimates_cover_every_board_and_are_computed_once_per_model(
+    session: Session, studio: DeployStudio
+) -> None:
+    table = service.estimates_for_all_boards(session, studio.ctx, studio.model)
+    session.commit()
+    assert list(table) == list(BOARDS)
+    m4f = table["generic-cortex-m4f"]
+    assert m4f["fits"] and m4f["measured_on"] == "cortex-m4" and m4f["instructions"] > 0
+    # Latency is the instruction count at the board's clock; the M4F boards differ only by clock.
+    assert m4f["latency_ms"] == pytest.approx(m4f["instructions"] / 120e6 * 1000, rel=1e-3)
+    nano = table["arduino-nano-33-ble-sense"]
+    assert nano["instructions"] == m4f["instructions"] and nano["latency_ms"] > m4f["latency_ms"]
+    assert table["esp32"]["measured_on"] == "cortex-m4"
+    assert table["wasm"]["latency_ms"] is None
+    assert service.cached_estimates(session, studio.ctx, studio.model) == table
