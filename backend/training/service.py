@@ -281,7 +281,12 @@ def upload_model(session: Session, ctx: ProjectContext, data: bytes, filename: s
         raise InvalidInput(f"{name} is empty.", field="file")
     impulse = current_impulse(session, ctx)
     block = learn_block_of(impulse, None)
-    settings.learn_block(block["type"])
+    if settings.learn_block(block["type"]).kind != "classifier":
+        raise InvalidInput(
+            "An own model takes the place of a classification block; this impulse's learning block "
+            f"is {block['type']}.",
+            field="file",
+        )
     shape = input_shape(impulse, block)
     class_names = list(impulse.labels or [])
     representative = None

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from backend.core.blobs import get_blob_store
 from backend.core.db import session_scope
@@ -23,6 +24,7 @@ from workers.learn.blocks import LEARN_BLOCKS
 FEATURES_PCT, TRAIN_START_PCT, TRAIN_END_PCT = 3.0, 8.0, 85.0
 # Windows classified between two progress reports (and cancel checks) during testing.
 TEST_CHUNK = 256
+VERSION_ATTEMPTS = 5
 
 
 def _row_labels(features: Any) -> list[str | None]:
@@ -35,7 +37,20 @@ def _row_labels(features: Any) -> list[str | None]:
 
 
 def _model_row(job: JobContext) -> TrainedModel:
-    """The model row of this job, created on the first attempt (status training)."""
+    """The model row of this job, created on the first attempt (status training).
+
+    Two jobs of one project starting together can pick the same next version; the loser of the
+    unique constraint simply takes the following one.
+    """
+    for _ in range(VERSION_ATTEMPTS - 1):
+        try:
+            return _claim_model_row(job)
+        except IntegrityError:
+            continue
+    return _claim_model_row(job)
+
+
+def _claim_model_row(job: JobContext) -> TrainedModel:
     p = job.params
     with session_scope() as s:
         model = repository.by_job(s, job.job_id)
@@ -265,19 +280,32 @@ def test_model(job: JobContext) -> dict[str, Any]:
 
 
 def _store_test(job: JobContext, model: TrainedModel, metrics: dict, rows: list) -> dict[str, Any]:
-    with session_scope() as s:
-        test = ModelTest(
-            project_id=job.project_id,
-            model_id=model.id,
-            job_id=job.job_id,
-            accuracy=metrics["accuracy"],
-            metrics=metrics,
-            rows=rows,
-        )
-        s.add(test)
-        s.flush()
-        test_id = test.id
     kind = metrics["dtype"]
+    try:
+        with session_scope() as s:
+            test = ModelTest(
+                project_id=job.project_id,
+                model_id=model.id,
+                job_id=job.job_id,
+                accuracy=metrics["accuracy"],
+                metrics=metrics,
+                rows=rows,
+            )
+            s.add(test)
+            s.flush()
+            test_id = test.id
+    except IntegrityError:
+        # Another delivery of this job stored the same results first: keep that row.
+        with session_scope() as s:
+            existing = repository.test_by_job(s, job.job_id)
+            if existing is None:
+                raise
+            return {
+                "test_id": existing.id,
+                "model_id": model.id,
+                "accuracy": existing.accuracy,
+                "dtype": kind,
+            }
     job.progress(
         99,
         f"Test set accuracy ({kind}): {metrics['accuracy']:.2%} over {metrics['windows']} windows, "

@@ -139,14 +139,15 @@ def start_training(request: Request, ctx: CanWrite, session: SessionDep, form: F
     impulse = service.current_impulse(session, ctx)
     block = service.learn_block_of(impulse, None)
     try:
-        job = service.start_training(session, ctx, forms.parse_settings(form, block["type"]))
+        service.start_training(session, ctx, forms.parse_settings(form, block["type"]))
     except InvalidInput as exc:
         values = {k: v for k, v in form.items() if not k.startswith("layer-")}
         values["augmentation"] = form.getlist("augmentation")
         state = _editor(impulse, block, values, forms.parse_layers_lenient(form))
         context = {"ctx": ctx, "project": ctx.project, "errors": {exc.field or "form": exc.message}}
         return render(request, "training/_settings.html", {**context, **state, "block": block}, 422)
-    return redirect(request, f"/projects/{ctx.project.id}/train?job={job.id}")
+    # The page finds the running job itself and follows it in its live panel.
+    return redirect(request, f"/projects/{ctx.project.id}/train")
 
 
 @router.get("/projects/{project_id}/train/live/{job_id}")

@@ -13,28 +13,14 @@ from backend.core.blobs import get_blob_store
 from backend.core.db import utcnow
 from backend.data.models import Sample
 from backend.jobs import service as jobs
-from backend.jobs.models import FINISHED, Job, JobLog
+from backend.jobs.models import Job
 from backend.training import service
 from backend.training.models import ModelStatus, ModelTest, TrainedModel
 from tests.backend.training.conftest import Studio
 from tests.backend.training.factories import add_recording, motion_values, save_impulse, write_csv
+from tests.backend.training.support import log_lines, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(session: Session, job_id: int, timeout: float = 180, until: frozenset = FINISHED) -> Job:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        session.expire_all()
-        job = session.get(Job, job_id)
-        if job is not None and job.status in until:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
-
-
-def log_lines(session: Session, job_id: int) -> list[str]:
-    return list(session.scalars(select(JobLog.line).where(JobLog.job_id == job_id).order_by(JobLog.seq)))
 
 
 def train(session: Session, studio: Studio, **settings: object) -> tuple[Job, TrainedModel]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from backend.projects.permissions import Role
 from backend.training.models import ModelSource, ModelStatus, TrainedModel
 from tests.backend.training.conftest import Studio
-from tests.backend.training.factories import classifier_files
+from tests.backend.training.factories import classifier_files, save_impulse
 from tests.support.factories import PASSWORD, add_member, make_project, make_user
 
 
@@ -127,3 +127,11 @@ def test_metrics_of_an_uploaded_model_are_empty_until_tested(motions: Studio, cl
         "float32": None,
         "int8": None,
     }
+
+
+def test_an_own_model_is_refused_for_an_anomaly_impulse(session: Session, studio: Studio, client) -> None:  # type: ignore[no-untyped-def]
+    save_impulse(session, studio.ctx, learn_type="anomaly-kmeans")
+    session.commit()
+    client.sign_in(studio.owner.email, PASSWORD)
+    resp = _upload(client, studio.project.id, "mine.tflite", classifier_files(42, 4)[1])
+    assert resp.status_code == 422 and "classification block" in resp.json()["error"]["message"]

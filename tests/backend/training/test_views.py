@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy.orm import Session
 
-from backend.jobs.runner import run_job
 from backend.training import service
 from tests.backend.training.conftest import Studio
+from tests.backend.training.support import wait_for
 from tests.support.factories import PASSWORD
 
 HTMX = {"hx-request": "true"}
@@ -64,13 +64,13 @@ def test_starting_training_with_a_bad_value_shows_the_error_next_to_the_field(
 
 @pytest.mark.slow
 def test_results_and_test_pages_label_each_confusion_matrix_with_its_data(
-    session: Session, motions: Studio, client
+    session: Session, motions: Studio, client, celery_worker: object
 ) -> None:  # type: ignore[no-untyped-def]
     client.sign_in(motions.owner.email, PASSWORD)
     pid = motions.project.id
     job = service.start_training(session, motions.ctx, {"epochs": 15})
     session.commit()
-    assert run_job(job.id) == "succeeded"
+    assert wait_for(session, job.id).status == "succeeded"
     page = client.get(f"/projects/{pid}/train").text
     assert "Validation split — float32" in page and "Validation split — int8" in page
     for kind in ("float32", "int8", "keras"):
@@ -79,7 +79,7 @@ def test_results_and_test_pages_label_each_confusion_matrix_with_its_data(
 
     test_job = service.start_test(session, motions.ctx)
     session.commit()
-    assert run_job(test_job.id) == "succeeded"
+    assert wait_for(session, test_job.id).status == "succeeded"
     page = client.get(f"/projects/{pid}/testing").text
     assert "Test set — int8" in page
     assert len(re.findall(rf'href="/projects/{pid}/data/\d+"', page)) == 8
