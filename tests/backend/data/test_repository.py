@@ -50,12 +50,15 @@ FILTERS = [
 ]
 
 
-def test_deep_filtered_pages_use_an_index_and_no_sort(session: Session, world: World) -> None:
+def test_deep_filtered_pages_are_index_scans_without_a_sort(session: Session, world: World) -> None:
     _fill(session, world)
     for filters in FILTERS:
         plan = _plan(session, world.project.id, filters)
-        assert "ix_samples_project" in plan, (filters, plan)
-        assert "TEMP B-TREE" not in plan and "Sort" not in plan, (filters, plan)
+        upper = plan.upper()
+        assert "INDEX" in upper or "PRIMARY KEY" in upper, (filters, plan)
+        # No full scan (SQLite "SCAN samples", PostgreSQL "Seq Scan") and no sort of the matching rows.
+        assert "SCAN SAMPLES" not in upper and "SEQ SCAN" not in upper, (filters, plan)
+        assert "TEMP B-TREE" not in upper and "SORT" not in upper, (filters, plan)
     page = repository.page(session, world.project.id, FILTERS[3], limit=50, after_id=50_000, offset=0)
     assert [s.id for s in page] == sorted((s.id for s in page), reverse=True) and len(page) == 50
     assert all(s.label == "walk" and s.category == "training" and s.id < 50_000 for s in page)
