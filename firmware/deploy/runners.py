@@ -18,6 +18,9 @@ from firmware.targets import TARGETS, RunError, Target
 from firmware.targets.base import run_tool
 
 RUN_TIMEOUT_S = 120.0
+# LIBM_LINK_FLAGS names the calls in the DSP sources; compilers may emit others for them (GCC for the
+# Cortex-M7's double-precision FPU turns log2 into log), so those are pulled from libm too.
+_MORE_LIBM = ("-Wl,-u,log", "-Wl,-u,exp", "-Wl,-u,round", "-Wl,-u,logf", "-Wl,-u,sqrtf")
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def harness_target(target_id: str, io_bytes: int | None = None) -> Target:
     # The builder links flags before objects: a shared libm given first is dropped under --as-needed (the
     # host's default) before anything needs it, so keep it; static libms are pulled by LIBM_LINK_FLAGS' -u.
     keep = ("-Wl,--no-as-needed",) if target_id == "host" else ()
-    changes: dict[str, object] = {"link_flags": (*target.link_flags, *keep, *LIBM_LINK_FLAGS)}
+    changes: dict[str, object] = {"link_flags": (*target.link_flags, *keep, *_MORE_LIBM, *LIBM_LINK_FLAGS)}
     if io_bytes is not None:
         defines = dict(target.support_defines)  # type: ignore[attr-defined]
         defines.update({"MF_HARNESS_IN_CAP": io_bytes, "MF_HARNESS_OUT_CAP": io_bytes})
