@@ -390,16 +390,20 @@ def sample_audio(sample_id: int, ctx: CanRead, session: SessionDep) -> Response:
     return Response(data, media_type="audio/wav", headers={"Cache-Control": "private, max-age=60"})
 
 
-def _metadata_from_form(form: FormData) -> dict[str, str]:
+def _metadata_from_form(form: FormData, current: dict[str, Any]) -> dict[str, Any]:
+    """Key/value rows as a dict. Values arrive as text; a value left as shown keeps its original type
+    (split and crop record numbers and lists there, which must not turn into strings)."""
     keys, values = form.getlist("meta_key"), form.getlist("meta_value")
-    metadata: dict[str, str] = {}
+    metadata: dict[str, Any] = {}
     for key, value in zip(keys, values, strict=False):
         name = str(key).strip()
         if not name:
             continue
         if name in metadata:
             raise InvalidInput(f"The key {name!r} appears twice.", field="metadata")
-        metadata[name] = str(value)
+        old = current.get(name)
+        unchanged = old is not None and not isinstance(old, str) and json.dumps(old) == str(value)
+        metadata[name] = old if unchanged else str(value)
     return metadata
 
 
@@ -432,7 +436,7 @@ async def edit_sample(request: Request, sample_id: int, ctx: CanWrite, session: 
         elif action in ("enable", "disable"):
             (service.enable if action == "enable" else service.disable)(session, ctx, [sample.id])
         elif action == "metadata":
-            service.update_metadata(session, ctx, sample, _metadata_from_form(form))
+            service.update_metadata(session, ctx, sample, _metadata_from_form(form, sample.meta))
         elif action == "crop":
             start = _float(form, "start_ms", "start")
             end = _float(form, "end_ms", "end")

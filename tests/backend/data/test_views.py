@@ -248,6 +248,25 @@ def test_sample_edits_rename_relabel_move_disable_and_metadata(
     assert row.meta == {"place": "park", "shoe": "left"}
 
 
+def test_saving_metadata_keeps_the_types_of_values_left_as_shown(
+    owner_client, session: Session, world: World, corpus: Corpus
+) -> None:
+    (s,) = _upload(owner_client, world, [("run.1.csv", _csv(corpus, "run.1.csv", rows=100))])
+    _edit(owner_client, world, s["id"], action="crop", start_ms="100", end_ms="900")
+    html = owner_client.get(f"/projects/{world.project.id}/data/{s['id']}").text
+    shown = dict(
+        re.findall(r'name="meta_key" value="([^"]+)"[^>]*><input name="meta_value" value="([^"]*)"', html)
+    )
+    assert shown["crops"] == "[[100.0, 900.0]]"
+    keys, values = [*shown, "note"], [*shown.values(), "[1]"]
+    assert (
+        _edit(owner_client, world, s["id"], action="metadata", meta_key=keys, meta_value=values).status_code
+        == 204
+    )
+    (row,) = _stored(session, world)
+    assert row.meta["crops"] == [[100.0, 900.0]] and row.meta["note"] == "[1]"
+
+
 def test_invalid_edits_come_back_next_to_their_field_and_change_nothing(
     owner_client, session: Session, world: World, corpus: Corpus
 ) -> None:
