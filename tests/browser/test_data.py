@@ -101,6 +101,28 @@ def test_folder_upload_reports_each_file_and_a_summary(
     expect(fake.locator(".reason")).to_contain_text(re.compile("WAV", re.I))
 
 
+def test_files_dropped_on_the_box_are_uploaded(db: None, page: Page, base_url: str) -> None:
+    data_url = new_project(page, base_url, "dropper@example.com")
+    page.goto(data_url)
+    expect(page.locator("#no-data")).to_be_visible()
+    # A drop as the browser delivers it: a DataTransfer holding File objects.
+    page.evaluate(
+        """([good, bad]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([good], 'knock.01.csv', {type: 'text/csv'}));
+            dt.items.add(new File([bad], 'notes.txt', {type: 'text/plain'}));
+            document.getElementById('dropzone').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true}));
+        }""",
+        [csv_text(20, 0.5), "just some words"],
+    )
+    expect(page.locator("#upload-queue")).to_have_text("2 files ready to upload.")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#upload-summary")).to_contain_text("1 accepted, 1 rejected.")
+    expect(page.locator('li[data-file="notes.txt"] .reason')).to_contain_text("notes.txt")
+    page.get_by_role("link", name="See the data").click()
+    expect(page.locator("#samples tbody tr")).to_have_count(1)
+
+
 def test_open_an_uploaded_sample_and_see_its_plot_and_player(
     db: None, page: Page, base_url: str, dataset: Path
 ) -> None:
@@ -111,6 +133,9 @@ def test_open_an_uploaded_sample_and_see_its_plot_and_player(
     plot = page.locator("#signal-plot")
     expect(plot.locator(".main-svg").first).to_be_visible()
     expect(plot.locator(".legendtext")).to_have_text(["accX", "accY", "accZ"])
+    page.get_by_label("Crop from").fill("100")
+    page.get_by_label("to", exact=True).fill("300")
+    expect(plot.locator(".shapelayer path")).to_have_count(1)
     page.goto(data_url)
     page.get_by_role("link", name="hum.01").click()
     expect(page.locator("#sample-audio")).to_have_attribute("src", re.compile(r"/audio\.wav$"))
