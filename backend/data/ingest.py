@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from backend.data.formats.detect import HEAD_BYTES, detect_format, extension_of
 from backend.data.models import CATEGORIES, Sample
 from backend.data.upload import upload_dir
 from backend.projects.service import ProjectContext
+
+T = TypeVar("T")
 
 # What an upload may ask for; "split" picks training or testing from the content hash (80/20).
 CATEGORY_CHOICES = (*CATEGORIES, "split")
@@ -232,6 +235,21 @@ def _check_size(path: Path, filename: str) -> None:
         )
 
 
+def _parse(
+    parser: Callable[..., T],
+    ctx: ProjectContext,
+    path: Path,
+    filename: str,
+    mapping: formats.CsvMapping | None,
+) -> T:
+    """Run a formats parser with the project's key and limits; its refusal becomes a domain error."""
+    _check_size(path, filename)
+    try:
+        return parser(path, filename, hmac_key=_hmac_key(ctx), csv_mapping=mapping, limits=_limits())
+    except formats.InvalidUpload as exc:
+        raise _invalid(exc) from None
+
+
 def _ingest_single(
     session: Session,
     ctx: ProjectContext,
@@ -240,13 +258,7 @@ def _ingest_single(
     options: IngestOptions,
     mapping: formats.CsvMapping | None,
 ) -> list[Sample]:
-    _check_size(path, filename)
-    try:
-        parsed = formats.parse_file(
-            path, filename, hmac_key=_hmac_key(ctx), csv_mapping=mapping, limits=_limits()
-        )
-    except formats.InvalidUpload as exc:
-        raise _invalid(exc) from None
+    parsed = _parse(formats.parse_file, ctx, path, filename, mapping)
     planned = _plan(session, ctx, filename, parsed, options, member_category=None)
     original = storage.put_file(session, path)
     return [_store(session, ctx, p, original, options) for p in planned]
@@ -260,13 +272,7 @@ def _ingest_zip(
     options: IngestOptions,
     mapping: formats.CsvMapping | None,
 ) -> list[FileOutcome]:
-    _check_size(path, filename)
-    try:
-        members = formats.parse_zip(
-            path, filename, hmac_key=_hmac_key(ctx), csv_mapping=mapping, limits=_limits()
-        )
-    except formats.InvalidUpload as exc:
-        raise _invalid(exc) from None
+    members = _parse(formats.parse_zip, ctx, path, filename, mapping)
     outcomes: list[FileOutcome] = []
     with zipfile.ZipFile(path) as zf:
         for member in members:
