@@ -28,12 +28,8 @@ VERSION_ATTEMPTS = 5
 
 
 def _row_labels(features: Any) -> list[str | None]:
-    """Per-window label names of a feature matrix (None where a window has no known label)."""
-    labels = list(getattr(features, "labels", None) or [])
-    if len(labels) == len(features.X):
-        return [None if label is None else str(label) for label in labels]
-    names = list(features.class_names)
-    return [names[int(k)] if 0 <= int(k) < len(names) else None for k in features.y]
+    """Per-window label names of a feature matrix (None for a window of an unlabelled sample)."""
+    return [str(label) if label else None for label in features.labels]
 
 
 def _model_row(job: JobContext) -> TrainedModel:
