@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from backend.core.db import session_scope
-from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
+from backend.core.db import get_sessionmaker, session_scope
+from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from backend.core.principal import Principal
 from backend.data import service
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
-from backend.projects.permissions import Action
+from backend.projects.permissions import Action, allows
 from backend.projects.service import ProjectContext
 
 router = APIRouter(tags=["ingestion (Edge Impulse compatible)"])
@@ -113,6 +113,26 @@ def _context(session: Session, request: Request) -> ProjectContext:
     return projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
 
 
+def _check_key(request: Request) -> None:
+    """Refuse a missing, unknown or read-only key before a byte of the body is read.
+
+    A short read-only session (closed without commit); the unit of work looks the key up again, with
+    the samples, so what it finally stores is checked against the key as it is then.
+    """
+    raw = request.headers.get("x-api-key")
+    if not raw:
+        raise NotAuthenticated("Missing x-api-key header.")
+    session = get_sessionmaker()()
+    try:
+        key = projects.authenticate_api_key(session, raw)
+        if key is None:
+            raise NotAuthenticated("Invalid or revoked API key.")
+        if not allows(key.role, Action.write):
+            raise PermissionDenied(f"This API key's role ({key.role}) cannot upload data.")
+    finally:
+        session.close()
+
+
 def _check_category(category: str) -> None:
     if category not in service.CATEGORY_CHOICES:
         raise NotFound(f"Unknown category {category!r}; use one of {', '.join(service.CATEGORY_CHOICES)}.")
@@ -183,8 +203,7 @@ async def ingest_files(category: str, request: Request) -> Response:
     """Upload files as samples; every multipart part named `data` is one file."""
     try:
         _check_category(category)
-        if not request.headers.get("x-api-key"):
-            raise NotAuthenticated("Missing x-api-key header.")
+        await run_in_threadpool(_check_key, request)
         async with receive_multipart(request) as form:
             files = await run_in_threadpool(_files_work, request, category, form)
     except DomainError as exc:
@@ -215,8 +234,7 @@ async def ingest_data(category: str, request: Request) -> Response:
         filename += ".cbor" if content_type == "application/cbor" else ".json"
     try:
         _check_category(category)
-        if not request.headers.get("x-api-key"):
-            raise NotAuthenticated("Missing x-api-key header.")
+        await run_in_threadpool(_check_key, request)
         async with receive_body(request, filename) as path:
             name = await run_in_threadpool(_data_work, request, category, path, filename)
     except DomainError as exc:

@@ -186,3 +186,17 @@ def test_revoked_key_is_401_on_both_apis_and_nothing_is_stored(
     ingestion = anon_http.post("/api/training/files", headers={"x-api-key": world.key}, files=[("data", csv)])
     assert (studio.status_code, ingestion.status_code) == (401, 401)
     assert Stored.now(session) == before
+
+
+def test_an_unknown_key_is_refused_before_the_body_is_read(
+    anon_http, world: World, session: Session, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over the size limit and with a bad key: the key is checked first, so the answer is 401, not 413.
+    monkeypatch.setattr(get_settings(), "max_upload_bytes", 100)
+    big = corpus.timeseries_csv("huge.csv", rows=100).read_bytes()
+    resp = anon_http.post(
+        "/api/training/files",
+        headers={"x-api-key": "mf_unknown"},
+        files=[("data", ("huge.csv", big, "text/csv"))],
+    )
+    assert resp.status_code == 401
