@@ -130,6 +130,11 @@ def wav_bytes(values: np.ndarray, interval_ms: float) -> bytes:
 # Explorer -------------------------------------------------------------------------------------------
 
 
+def _base(ctx: ProjectContext) -> dict[str, Any]:
+    """What every data page and partial needs: the project, the role and the active tab."""
+    return {"ctx": ctx, "project": ctx.project, "active_nav": "data", "Action": Action}
+
+
 def _filters(request: Request) -> tuple[service.SampleFilter, dict[str, str]]:
     """The explorer's filters from the query string, and the same values to refill the form."""
     q = request.query_params
@@ -169,10 +174,7 @@ def _table_context(session: Any, ctx: ProjectContext, request: Request) -> dict[
 def _explorer_context(session: Any, ctx: ProjectContext, request: Request) -> dict[str, Any]:
     table = _table_context(session, ctx, request)
     return {
-        "ctx": ctx,
-        "project": ctx.project,
-        "active_nav": "data",
-        "Action": Action,
+        **_base(ctx),
         # The summary is loaded by its own request: it scans every sample, the table page does not.
         "has_data": table["filtered"] or table["after_id"] is not None or table["count"] > 0,
         "labels": service.labels(session, ctx),
@@ -200,9 +202,7 @@ def explorer_page(request: Request, ctx: CanRead, session: SessionDep) -> Respon
 def explorer_summary(request: Request, ctx: CanRead, session: SessionDep) -> Response:
     summary = service.summary(session, ctx)
     context = {
-        "ctx": ctx,
-        "project": ctx.project,
-        "Action": Action,
+        **_base(ctx),
         "summary": summary,
         "summary_figure": summary_figure(summary) if summary["total"] else None,
         "sensor_names": sorted({s["name"] for group in summary["sensors"] for s in group["sensors"]}),
@@ -212,7 +212,7 @@ def explorer_summary(request: Request, ctx: CanRead, session: SessionDep) -> Res
 
 @router.get("/projects/{project_id}/data/table")
 def explorer_table(request: Request, ctx: CanRead, session: SessionDep) -> Response:
-    context = {"ctx": ctx, "project": ctx.project, "Action": Action, **_table_context(session, ctx, request)}
+    context = {**_base(ctx), **_table_context(session, ctx, request)}
     return render(request, "data/_table.html", context)
 
 
@@ -261,10 +261,7 @@ def rebalance(request: Request, ctx: CanWrite, session: SessionDep) -> Response:
 @router.get("/projects/{project_id}/data/upload")
 def upload_page(request: Request, ctx: CanWrite, session: SessionDep) -> Response:
     context = {
-        "ctx": ctx,
-        "project": ctx.project,
-        "active_nav": "data",
-        "Action": Action,
+        **_base(ctx),
         "csv_mapping": service.get_csv_mapping(session, ctx.project.id),
         **_upload_context(session, ctx, request),
     }
@@ -339,9 +336,7 @@ async def csv_wizard(request: Request, ctx: CanWrite, session: SessionDep) -> Re
 @router.get("/projects/{project_id}/data/capture")
 def capture_page(request: Request, ctx: CanWrite, session: SessionDep) -> Response:
     context = {
-        "ctx": ctx,
-        "project": ctx.project,
-        "active_nav": "data",
+        **_base(ctx),
         "known_labels": service.labels(session, ctx),
         "secure_hint": request.url.scheme != "https"
         and request.url.hostname not in ("127.0.0.1", "localhost"),
@@ -361,10 +356,7 @@ def _sample_context(
         plotted = service.plot_values(sample, PLOT_POINTS)
         figure = signal_figure(plotted, sample.name)
     return {
-        "ctx": ctx,
-        "project": ctx.project,
-        "active_nav": "data",
-        "Action": Action,
+        **_base(ctx),
         "sample": sample,
         "figure": figure,
         "downsampled": plotted.get("downsampled", False),

@@ -191,7 +191,8 @@
       let rejected = 0;
       const rows = batch.map((item) => {
         const row = el("li", { "data-status": "uploading", "data-file": item.path });
-        row.append(el("span", { class: "name" }, item.path), el("progress", { value: "0", max: "1" }));
+        row.append(el("span", { class: "name" }, item.path));
+        row.append(el("progress", { value: "0", max: "1", "aria-label": `Upload progress of ${item.path}` }));
         row.append(el("span", { class: "result" }, "waiting…"));
         results.append(row);
         return row;
