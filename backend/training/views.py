@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -59,7 +60,7 @@ def _editor(impulse: Any, block: dict[str, Any], values: dict[str, Any], layers:
 
 
 def _train_context(
-    session: Any, ctx: ProjectContext, model_id: int | None, errors: dict | None = None
+    session: Session, ctx: ProjectContext, model_id: int | None, errors: dict | None = None
 ) -> dict[str, Any]:
     from backend.impulses import service as impulses
 
@@ -198,7 +199,7 @@ def upload_model(
 # Model testing ------------------------------------------------------------------------------------------
 
 
-def _test_context(session: Any, ctx: ProjectContext, model_id: int | None) -> dict[str, Any]:
+def _test_context(session: Session, ctx: ProjectContext, model_id: int | None) -> dict[str, Any]:
     models = [m for m in service.list_(session, ctx, limit=100)[0] if m.status == "ready"]
     model = service.get_or_raise(session, ctx, model_id) if model_id else (models[0] if models else None)
     test = service.latest_test(session, ctx, model.id) if model else None

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.training import service
 from tests.backend.training.conftest import Studio
+from tests.backend.training.factories import save_impulse
 from tests.backend.training.support import wait_for
 from tests.support.factories import PASSWORD
 
@@ -83,3 +84,14 @@ def test_results_and_test_pages_label_each_confusion_matrix_with_its_data(
     page = client.get(f"/projects/{pid}/testing").text
     assert "Test set — int8" in page
     assert len(re.findall(rf'href="/projects/{pid}/data/\d+"', page)) == 8
+
+
+def test_an_anomaly_block_gets_its_own_settings_instead_of_the_layer_editor(
+    session: Session, studio: Studio, client
+) -> None:  # type: ignore[no-untyped-def]
+    save_impulse(session, studio.ctx, learn_type="anomaly-gmm", learn_params={"n_components": 3})
+    session.commit()
+    client.sign_in(studio.owner.email, PASSWORD)
+    page = client.get(f"/projects/{studio.project.id}/train").text
+    assert 'name="n_components"' in page and 'value="3"' in page and 'name="covariance"' in page
+    assert 'id="layer-editor"' not in page and 'name="epochs"' not in page
