@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import wave
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
 import plotly.graph_objects as go
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -154,7 +156,7 @@ def _filters(request: Request) -> tuple[service.SampleFilter, dict[str, str]]:
     return filters, raw
 
 
-def _table_context(session: Any, ctx: ProjectContext, request: Request) -> dict[str, Any]:
+def _table_context(session: Session, ctx: ProjectContext, request: Request) -> dict[str, Any]:
     filters, raw = _filters(request)
     after = request.query_params.get("after_id", "")
     after_id = int(after) if after.isdigit() else None
@@ -171,20 +173,21 @@ def _table_context(session: Any, ctx: ProjectContext, request: Request) -> dict[
     }
 
 
-def _explorer_context(session: Any, ctx: ProjectContext, request: Request) -> dict[str, Any]:
+def _explorer_context(session: Session, ctx: ProjectContext, request: Request) -> dict[str, Any]:
     table = _table_context(session, ctx, request)
+    upload = _upload_context(session, ctx, request)
     return {
         **_base(ctx),
         # The summary is loaded by its own request: it scans every sample, the table page does not.
         "has_data": table["filtered"] or table["after_id"] is not None or table["count"] > 0,
-        "labels": service.labels(session, ctx),
+        "labels": upload["known_labels"],
         "categories": CATEGORIES,
-        **_upload_context(session, ctx, request),
+        **upload,
         **table,
     }
 
 
-def _upload_context(session: Any, ctx: ProjectContext, request: Request) -> dict[str, Any]:
+def _upload_context(session: Session, ctx: ProjectContext, request: Request) -> dict[str, Any]:
     keys = [k for k in projects.list_api_keys(session, ctx) if not k.revoked] if ctx.can(Action.write) else []
     return {
         "server_url": str(request.base_url).rstrip("/"),
@@ -268,7 +271,9 @@ def upload_page(request: Request, ctx: CanWrite, session: SessionDep) -> Respons
     return render(request, "data/upload.html", context)
 
 
-def _mapping_from_form(get: Any, getlist: Any) -> formats.CsvMapping:
+def _mapping_from_form(
+    get: Callable[[str], str | None], getlist: Callable[[str], list[str]]
+) -> formats.CsvMapping:
     """The wizard's fields as a mapping; blank fields mean "detect". Raises InvalidInput per field."""
     frequency = (get("frequency_hz") or "").strip()
     freq: float | None = None
@@ -348,7 +353,7 @@ def capture_page(request: Request, ctx: CanWrite, session: SessionDep) -> Respon
 
 
 def _sample_context(
-    session: Any, ctx: ProjectContext, sample: Sample, errors: dict[str, str] | None = None
+    session: Session, ctx: ProjectContext, sample: Sample, errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
     figure = None
     plotted: dict[str, Any] = {}
