@@ -15,6 +15,7 @@ from typing import Any
 from firmware.boards import Board, check_kind, get_board
 from firmware.codegen.emit import moteforge_version
 from firmware.deploy import layouts, manifest
+from firmware.deploy.anomaly import SCORE_NAME
 from firmware.deploy.estimate import DoesNotFit, check_fits, estimate, measure_target, record_build
 from firmware.deploy.runners import (
     CLASSIFY_TOOLCHAINS,
@@ -27,6 +28,7 @@ from firmware.deploy.runners import (
 from firmware.deploy.sources import ImpulseTree, write_impulse_tree
 from firmware.deploy.spec import ImpulseSpec
 from firmware.deploy.verification import (
+    Scoring,
     TestSample,
     VerificationFailed,
     compare_result,
@@ -68,6 +70,12 @@ class _Verifier:
         self.lines: list[str] = []
         self.problems: list[str] = []
         self.checks: list[dict[str, Any]] = []
+        self.scoring = Scoring(
+            names=(SCORE_NAME,) if spec.is_anomaly else spec.class_names,
+            scale=tree.output_scale,
+            zero_point=tree.output_zero_point,
+            threshold=tree.anomaly_threshold,
+        )
         self.built: tuple[Target, Path] | None = None  # the harness build, measured for the size report
         self._log = log
 
@@ -87,7 +95,6 @@ class _Verifier:
 
     def classify_program(self, name: str, toolchain_id: str, exe: Path) -> None:
         toolchain = CLASSIFY_TOOLCHAINS[toolchain_id]
-        names = self.spec.class_names
         problems: list[str] = []
         for sample in self.samples:
             try:
@@ -101,9 +108,7 @@ class _Verifier:
             except (TargetError, ValueError) as exc:
                 problems.append(f"{sample.name}: {exc}")
                 continue
-            problems += compare_result(
-                sample, got, names, self.tree.output_scale, self.tree.output_zero_point
-            )
+            problems += compare_result(sample, got, self.scoring)
         self._record(name, problems)
 
     def harness(self, name: str, target_id: str, build_dir: Path) -> tuple[Target, Path]:
@@ -125,9 +130,7 @@ class _Verifier:
             except TargetError as exc:
                 problems.append(f"{sample.name}: {exc}")
                 continue
-            problems += compare_scores(
-                sample, scores, self.spec.class_names, self.tree.output_scale, self.tree.output_zero_point
-            )
+            problems += compare_scores(sample, scores, self.scoring)
         self._record(name, problems)
         return target, exe
 

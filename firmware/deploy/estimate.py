@@ -65,14 +65,23 @@ def _judge(board: Board, ram: int, flash: int) -> list[str]:
     return reasons
 
 
+def _anomaly_values(params: dict[str, object]) -> int:
+    return sum(int(np.asarray(v).size) for v in params.values() if isinstance(v, list))
+
+
 def plan_estimate(spec: ImpulseSpec, board: Board) -> Estimate:
     """A lower bound from the model's memory plan and the impulse's buffers, without building anything."""
     with tempfile.TemporaryDirectory(prefix="mf-deploy-plan-") as tmp:
         tree = write_impulse_tree(spec, Path(tmp) / "tree")
-        report = compile_model(spec.model, Path(tmp) / "model").report
+        if spec.is_anomaly:
+            # Parameter tables are doubles; the standardized features too.
+            arena, constants = 8 * tree.features, 8 * _anomaly_values(spec.anomaly or {})
+        else:
+            report = compile_model(spec.model, Path(tmp) / "model").report
+            arena, constants = int(report["memory"]["arena_bytes"]), int(report["constant_bytes"])
     buffers = 4 * (tree.features + tree.scratch_floats + 1 + tree.frames * tree.axes) + tree.features
-    ram = int(report["memory"]["arena_bytes"]) + buffers
-    flash = int(report["constant_bytes"]) + PLAN_CODE_BYTES
+    ram = arena + buffers
+    flash = constants + PLAN_CODE_BYTES
     reasons = _judge(board, ram, flash)
     return Estimate(ram, flash, None, None, not reasons, reasons, None)
 

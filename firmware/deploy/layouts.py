@@ -67,7 +67,11 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
         "model_version": spec.model_version,
         "board": board.name,
         "axes": ", ".join(spec.input.axes),
-        "classes": ", ".join(spec.class_names),
+        "classes": (
+            f"one anomaly score, anomalous above {float((spec.anomaly or {})['threshold']):g}"
+            if spec.is_anomaly
+            else ", ".join(spec.class_names)
+        ),
         "frequency": f"{spec.input.frequency_hz:g}",
         "window_ms": f"{spec.input.window_ms:g}",
         "stride_ms": f"{spec.input.stride_ms:g}",

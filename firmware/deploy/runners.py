@@ -84,10 +84,10 @@ def build_harness(tree: ImpulseTree, target: Target, out_dir: Path) -> Path:
 def run_windows(
     tree: ImpulseTree, target: Target, exe: Path, batch: np.ndarray, *, count_instructions: bool = False
 ) -> tuple[np.ndarray, list[int]]:
-    """int8 scores ``[N, classes]`` of float32 windows ``[N, frames, axes]``, in as few runs as the
-    harness buffers allow; also each run's instruction count (when counted)."""
+    """Scores ``[N, classes]`` float32 of windows ``[N, frames, axes]``, in as few runs as the harness
+    buffers allow; also each run's instruction count (when counted)."""
     windows = np.ascontiguousarray(batch, dtype="<f4").reshape(len(batch), -1)
-    per_run = max(1, harness_io_cap(target) // windows[0].nbytes)
+    per_run = max(1, harness_io_cap(target) // max(windows[0].nbytes, 4 * tree.classes))
     if count_instructions:
         per_run = 1  # one window per run: the count is one inference
     out, counts = [], []
@@ -96,7 +96,7 @@ def run_windows(
         result = target.run(
             exe, chunk.tobytes(), count_instructions=count_instructions, timeout_s=RUN_TIMEOUT_S
         )
-        scores = np.frombuffer(result.output, dtype=np.int8)
+        scores = np.frombuffer(result.output, dtype="<f4")
         if scores.size != len(chunk) * tree.classes:
             raise RunError(target.id, f"expected {len(chunk) * tree.classes} scores, got {scores.size}")
         out.append(scores.reshape(len(chunk), tree.classes))

@@ -4,6 +4,7 @@ Everything written is deterministic byte for byte for the same spec."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from string import Template
 
 from firmware.codegen.emit import moteforge_version
 from firmware.compiler import RUNTIME_DIR, compile_model
+from firmware.deploy.anomaly import SCORE_NAME, emit_anomaly
 from firmware.deploy.spec import ImpulseSpec
 from firmware.dsp_codegen import emit_block
 from workers.learn.export import inspect_tflite
@@ -45,6 +47,7 @@ class ImpulseTree:
     output_zero_point: int
     input_scale: float
     input_zero_point: int
+    anomaly_threshold: float | None = None  # set for anomaly blocks, whose one score is a float
 
     def paths(self, relative: tuple[str, ...]) -> list[Path]:
         return [self.root / r for r in relative]
@@ -90,24 +93,20 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         offset += generated.output_floats
         scratch = max(scratch, generated.scratch_floats)
 
-    info = inspect_tflite(spec.model)
-    model_inputs = 1
-    for d in info.input_shape:
-        model_inputs *= int(d)
-    model_outputs = 1
-    for d in info.output_shape:
-        model_outputs *= int(d)
-    if info.dtype != "int8":
-        raise ImpulseMismatch("the model is not full int8; deploy the int8 model")
-    if model_inputs != offset:
-        raise ImpulseMismatch(f"the model takes {model_inputs} values, the processing blocks give {offset}")
-    if model_outputs != len(spec.class_names):
-        raise ImpulseMismatch(f"the model gives {model_outputs} scores for {len(spec.class_names)} classes")
-
-    with tempfile.TemporaryDirectory(prefix="mf-deploy-model-") as tmp:
-        compile_model(spec.model, Path(tmp), prefix="mf_")
-        for name in ("mf_model.c", "mf_model.h"):
-            shutil.copyfile(Path(tmp) / name, impulse / name)
+    if spec.is_anomaly:
+        assert spec.anomaly is not None
+        learn_defines, learn = emit_anomaly(spec.anomaly, offset)
+        learn_includes = "#include <math.h>"
+        class_names: tuple[str, ...] = (SCORE_NAME,)
+        in_q, out_q, threshold = (0.0, 0), (1.0, 0), float(spec.anomaly["threshold"])
+    else:
+        in_q, out_q = _compile_classifier(spec, offset, impulse)
+        learn_defines, learn = (
+            "#define MF_IMPULSE_ANOMALY 0\n",
+            (C_DIR / "learn_classifier.c.part").read_text(),
+        )
+        learn_includes = '#include "mf_model.h"'
+        class_names, threshold = spec.class_names, None
 
     fields = {
         "banner": _banner(spec),
@@ -117,9 +116,12 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         "stride": stride,
         "zero_pad": int(inp.zero_pad),
         "features": offset,
-        "classes": len(spec.class_names),
+        "classes": len(class_names),
         "axis_names": ", ".join(_c_string(a) for a in inp.axes),
-        "class_names": ", ".join(_c_string(c) for c in spec.class_names),
+        "class_names": ", ".join(_c_string(c) for c in class_names),
+        "learn_defines": learn_defines.rstrip("\n"),
+        "learn_includes": learn_includes,
+        "learn": learn.rstrip("\n"),
         "scratch": scratch,
         "block_includes": "\n".join(includes),
         "block_calls": "\n".join(calls),
@@ -129,7 +131,7 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         (impulse / name).write_text(text)
     shutil.copyfile(C_DIR / "mf_impulse_glue.c", impulse / "mf_impulse_glue.c")
 
-    library = [f"{IMPULSE_DIR}/mf_impulse.c", f"{IMPULSE_DIR}/mf_model.c"]
+    library = [f"{IMPULSE_DIR}/mf_impulse.c"] + ([] if spec.is_anomaly else [f"{IMPULSE_DIR}/mf_model.c"])
     library += [f"{IMPULSE_DIR}/mf_dsp{j}.c" for j in range(len(spec.dsp))]
     for sub in RUNTIME_DIRS:
         src_dir = RUNTIME_DIR / sub.split("/", 1)[1]
@@ -142,8 +144,7 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
     (root / "examples").mkdir(exist_ok=True)
     shutil.copyfile(C_DIR / "classify.c", root / "examples" / "classify.c")
 
-    in_scale, in_zero = info.input_quantization
-    out_scale, out_zero = info.output_quantization
+    (in_scale, in_zero), (out_scale, out_zero) = in_q, out_q
     return ImpulseTree(
         root=root,
         library_sources=tuple(library),
@@ -152,10 +153,34 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         stride=stride,
         axes=axes,
         features=offset,
-        classes=len(spec.class_names),
+        classes=len(class_names),
         scratch_floats=scratch,
         output_scale=float(out_scale),
         output_zero_point=int(out_zero),
         input_scale=float(in_scale),
         input_zero_point=int(in_zero),
+        anomaly_threshold=threshold,
     )
+
+
+def _compile_classifier(
+    spec: ImpulseSpec, features: int, impulse: Path
+) -> tuple[tuple[float, int], tuple[float, int]]:
+    """Check the model against the features and classes, compile it into ``impulse``; its (input, output)
+    quantization as (scale, zero point)."""
+    info = inspect_tflite(spec.model)
+    if info.dtype != "int8":
+        raise ImpulseMismatch("the model is not full int8; deploy the int8 model")
+    model_inputs = math.prod(int(d) for d in info.input_shape)
+    model_outputs = math.prod(int(d) for d in info.output_shape)
+    if model_inputs != features:
+        raise ImpulseMismatch(f"the model takes {model_inputs} values, the processing blocks give {features}")
+    if model_outputs != len(spec.class_names):
+        raise ImpulseMismatch(f"the model gives {model_outputs} scores for {len(spec.class_names)} classes")
+    with tempfile.TemporaryDirectory(prefix="mf-deploy-model-") as tmp:
+        compile_model(spec.model, Path(tmp), prefix="mf_")
+        for name in ("mf_model.c", "mf_model.h"):
+            shutil.copyfile(Path(tmp) / name, impulse / name)
+    scale_in, zero_in = info.input_quantization
+    scale_out, zero_out = info.output_quantization
+    return (float(scale_in), int(zero_in)), (float(scale_out), int(zero_out))

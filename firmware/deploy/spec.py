@@ -13,8 +13,8 @@ from typing import Any
 import workers.dsp as dsp
 from firmware.dsp_codegen import C_BLOCKS
 
-LEARN_TYPES = ("classifier",)
-"""Learning blocks a bundle can run today; anomaly (K-means/GMM) scoring in C is not built yet."""
+LEARN_TYPES = ("classifier", "anomaly-kmeans", "anomaly-gmm")
+"""Learning blocks a bundle can run: an int8 classifier, or K-means / Gaussian-mixture anomaly scores."""
 
 
 class InvalidSpec(ValueError):
@@ -90,8 +90,14 @@ class ImpulseSpec:
             raise InvalidSpec(
                 f"learning block {self.learn_type!r} cannot be deployed yet; supported: {', '.join(LEARN_TYPES)}"
             )
-        if not self.class_names:
+        if self.learn_type == "classifier" and not self.class_names:
             raise InvalidSpec("a classifier needs its class names")
+        if self.learn_type.startswith("anomaly") and not self.anomaly:
+            raise InvalidSpec("an anomaly block needs its fitted parameters (anomaly)")
+
+    @property
+    def is_anomaly(self) -> bool:
+        return self.learn_type.startswith("anomaly")
 
     @property
     def model_sha256(self) -> str:

@@ -42,51 +42,70 @@ def to_csv(sample: TestSample, axes: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _step_scores(scores: dict[str, float], names: Sequence[str], scale: float, zero: int) -> np.ndarray:
-    return np.array([round(scores[n] / scale) + zero for n in names], dtype=np.int64)
+# Anomaly scores are floats computed from features that match the studio's within 1e-4 relative.
+ANOMALY_RTOL = 1e-3
 
 
-def compare_result(
-    sample: TestSample, got: dict[str, Any], names: Sequence[str], scale: float, zero: int
-) -> list[str]:
-    """Problems with a ``classify`` result against the studio's: window count, label, scores (int8 steps)."""
-    want = sample.expected
-    problems = []
-    if got.get("label") != want["label"]:
-        problems.append(f"{sample.name}: label {got.get('label')!r}, studio says {want['label']!r}")
-    if len(got.get("windows", [])) != len(want["windows"]):
-        problems.append(
-            f"{sample.name}: {len(got.get('windows', []))} windows, studio has {len(want['windows'])}"
-        )
-        return problems
-    for mine, theirs in zip(got["windows"], want["windows"], strict=True):
-        a = _step_scores(mine["scores"], names, scale, zero)
-        b = _step_scores(theirs["scores"], names, scale, zero)
-        if np.abs(a - b).max() > 1:
-            problems.append(
-                f"{sample.name} window {theirs['index']}: int8 scores {a.tolist()}, studio {b.tolist()}"
-            )
-    return problems
+@dataclass(frozen=True)
+class Scoring:
+    """How a bundle's scores are compared with the studio's: int8 steps of a classifier's output, or a
+    relative tolerance for an anomaly score, and how the overall label follows from the mean scores."""
+
+    names: tuple[str, ...]
+    scale: float = 1.0
+    zero_point: int = 0
+    threshold: float | None = None  # anomaly blocks only
+
+    def steps(self, scores: np.ndarray) -> np.ndarray:
+        return np.round(np.asarray(scores, dtype=np.float64) / self.scale).astype(np.int64) + self.zero_point
+
+    def close(self, mine: np.ndarray, theirs: np.ndarray) -> bool:
+        if self.threshold is None:
+            return bool(np.abs(self.steps(mine) - self.steps(theirs)).max() <= 1)
+        return bool(np.all(np.abs(mine - theirs) <= ANOMALY_RTOL * np.maximum(1.0, np.abs(theirs))))
+
+    def label(self, mean: np.ndarray) -> str:
+        if self.threshold is None:
+            return self.names[int(np.argmax(mean))]
+        return "anomaly" if float(mean[0]) > self.threshold else "normal"
+
+
+def _windows(result: dict[str, Any], names: Sequence[str]) -> np.ndarray:
+    return np.array([[w["scores"][n] for n in names] for w in result["windows"]], dtype=np.float64)
 
 
 def compare_scores(
-    sample: TestSample, scores_q: np.ndarray, names: Sequence[str], scale: float, zero: int
+    sample: TestSample, scores: np.ndarray, scoring: Scoring, label: str | None = None
 ) -> list[str]:
-    """Problems with per-window int8 scores from the harness against the studio's result."""
+    """Problems with per-window scores ``[W, classes]`` (and the overall label, by default the one the mean
+    scores give) against the studio's result for the sample."""
     want = sample.expected
-    if len(scores_q) != len(want["windows"]):
-        return [f"{sample.name}: {len(scores_q)} windows, studio has {len(want['windows'])}"]
+    theirs = _windows(want, scoring.names)
+    if len(scores) != len(theirs):
+        return [f"{sample.name}: {len(scores)} windows, studio has {len(theirs)}"]
     problems = []
-    for q, theirs in zip(scores_q, want["windows"], strict=True):
-        b = _step_scores(theirs["scores"], names, scale, zero)
-        if np.abs(q.astype(np.int64) - b).max() > 1:
+    for index, (a, b) in enumerate(zip(np.asarray(scores, dtype=np.float64), theirs, strict=True)):
+        if not scoring.close(a, b):
             problems.append(
-                f"{sample.name} window {theirs['index']}: int8 scores {q.tolist()}, studio {b.tolist()}"
+                f"{sample.name} window {index}: scores {a.round(5).tolist()}, studio {b.tolist()}"
             )
-    mean = ((scores_q.astype(np.float32) - zero) * scale).mean(axis=0)
-    if names[int(mean.argmax())] != want["label"]:
-        problems.append(f"{sample.name}: label {names[int(mean.argmax())]!r}, studio says {want['label']!r}")
+    got_label = (
+        label if label is not None else scoring.label(np.asarray(scores, dtype=np.float64).mean(axis=0))
+    )
+    if got_label != want["label"]:
+        problems.append(f"{sample.name}: label {got_label!r}, studio says {want['label']!r}")
     return problems
+
+
+def compare_result(sample: TestSample, got: dict[str, Any], scoring: Scoring) -> list[str]:
+    """Problems with a ``classify`` program's JSON against the studio's result for the sample."""
+    try:
+        mine = _windows(got, scoring.names)
+    except (KeyError, TypeError) as exc:
+        return [f"{sample.name}: classify printed an unexpected result ({exc})"]
+    return compare_scores(
+        sample, mine.reshape(len(mine), len(scoring.names)), scoring, label=got.get("label")
+    )
 
 
 def parse_classify_output(text: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@
  * CSV: a header row, then one row per reading. A timestamp column (named like "timestamp", "time", "t" or
  * "ms", optionally with a unit) is ignored; the other columns are the axes in the impulse's order. Rows are
  * MS milliseconds apart (default: the impulse's own rate); other rates are resampled linearly and windows
- * are cut exactly as the studio cuts them. The overall result averages the windows' scores. */
+ * are cut exactly as the studio cuts them. The overall result averages the windows' scores; an anomaly
+ * block prints its one "anomaly score", "normal" or "anomaly" against its threshold, as the studio. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -85,7 +86,11 @@ static void print_result(const float *scores)
 {
     int k;
     printf("\"label\": ");
+#if MF_IMPULSE_ANOMALY
+    print_string(scores[0] > MF_IMPULSE_ANOMALY_THRESHOLD ? "anomaly" : "normal");
+#else
     print_string(mf_impulse_class_names[mf_impulse_argmax(scores)]);
+#endif
     printf(", \"scores\": {");
     for (k = 0; k < MF_IMPULSE_CLASSES; ++k) {
         printf(k ? ", " : "");
@@ -254,6 +259,10 @@ int main(int argc, char **argv)
         mean[c] = (float)(sums[c] / (double)count);
     }
     printf("], ");
+#if MF_IMPULSE_ANOMALY
+    /* As the studio reports an anomaly block: the mean score and the threshold it is compared with. */
+    printf("\"score\": %.5f, \"threshold\": %.5f, ", mean[0], MF_IMPULSE_ANOMALY_THRESHOLD);
+#endif
     print_result(mean);
     printf("}\n");
     free(values);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,8 +91,8 @@ def train_model(seed: int = 0) -> tuple[bytes, list[str]]:
     return bytes(converter.convert()), names
 
 
-def impulse_spec(model: bytes, class_names: list[str]) -> ImpulseSpec:
-    return ImpulseSpec(
+def impulse_spec(model: bytes, class_names: list[str], **changes: Any) -> ImpulseSpec:
+    fields: dict[str, Any] = dict(
         project_id=7,
         project_name="Activity demo",
         impulse_id=3,
@@ -105,6 +106,8 @@ def impulse_spec(model: bytes, class_names: list[str]) -> ImpulseSpec:
         model=model,
         impulse_name="Motion",
     )
+    fields.update(changes)
+    return ImpulseSpec(**fields)
 
 
 def studio_result(spec: ImpulseSpec, values: np.ndarray, interval_ms: float) -> dict:
@@ -148,3 +151,34 @@ def cached_model(directory: Path) -> tuple[bytes, list[str]]:
         path.write_bytes(model)
         names.write_text("\n".join(class_names))
     return path.read_bytes(), names.read_text().split("\n")
+
+
+def anomaly_spec(kind: str, covariance: str = "diag") -> ImpulseSpec:
+    """The demo windowing and blocks with a K-means (``kmeans``) or Gaussian-mixture (``gmm``) anomaly
+    block fitted to the training recordings' features, as the studio fits it."""
+    from backend.training.pipeline import fit_anomaly
+
+    recordings, _, _ = basic_motions()
+    X = np.concatenate([studio_features(rec, INTERVAL_MS) for rec in recordings])
+    if kind == "kmeans":
+        outcome = fit_anomaly(X, "anomaly-kmeans", {"n_clusters": 4, "seed": 1})
+    else:
+        outcome = fit_anomaly(X, "anomaly-gmm", {"n_components": 2, "covariance": covariance, "seed": 1})
+    return impulse_spec(b"", [], learn_type=f"anomaly-{kind}", anomaly=outcome.params)
+
+
+def anomaly_samples(spec: ImpulseSpec, count: int = 3) -> list[TestSample]:
+    """Recordings with the studio's anomaly result; the last one has a gyroscope stuck at a large value."""
+    from backend.training.pipeline import anomaly_scores, summarize_anomaly
+
+    assert spec.anomaly is not None
+    recordings, _, _ = basic_motions()
+    chosen = []
+    for n in range(count):
+        values = recordings[n * 10][:50].copy()
+        if n == count - 1:
+            values[:, 3] = 25.0
+        scores = anomaly_scores(spec.anomaly, studio_features(values, INTERVAL_MS))
+        expected = summarize_anomaly(scores, float(spec.anomaly["threshold"]))
+        chosen.append(TestSample(f"sample-{n}", values, INTERVAL_MS, expected))
+    return chosen

@@ -34,9 +34,14 @@ def test_an_outdated_block_version_is_refused(light_spec: ImpulseSpec) -> None:
         replace(light_spec, dsp=(old,))
 
 
-def test_anomaly_learning_blocks_are_refused_for_now(light_spec: ImpulseSpec) -> None:
-    with pytest.raises(InvalidSpec, match="supported: classifier"):
+def test_an_anomaly_block_without_its_parameters_is_refused(light_spec: ImpulseSpec) -> None:
+    with pytest.raises(InvalidSpec, match="fitted parameters"):
         replace(light_spec, learn_type="anomaly-kmeans")
+
+
+def test_a_regression_block_is_refused_naming_the_supported_ones(light_spec: ImpulseSpec) -> None:
+    with pytest.raises(InvalidSpec, match="supported: classifier, anomaly-kmeans, anomaly-gmm"):
+        replace(light_spec, learn_type="regression")
 
 
 def test_a_window_of_zero_ms_is_refused(light_spec: ImpulseSpec) -> None:

@@ -1,0 +1,62 @@
+"""Anomaly blocks in bundles: K-means and Gaussian-mixture scores in C, verified against the studio's
+anomaly result on an emulated Cortex-M4F and by the native classify example."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from firmware.deploy.bundle import build_bundle
+from firmware.deploy.spec import ImpulseSpec
+from firmware.deploy.verification import TestSample, to_csv
+from tests.firmware.deploy import factories
+from tests.firmware.deploy.conftest import SIGNING_KEY
+
+pytestmark = [pytest.mark.slow, pytest.mark.qemu]
+
+
+@pytest.mark.parametrize(("kind", "covariance"), [("kmeans", ""), ("gmm", "diag"), ("gmm", "full")])
+def test_anomaly_bundle_reproduces_the_studios_scores_in_qemu_and_natively(
+    kind: str, covariance: str, tmp_path: Path, deploy_cache: Path
+) -> None:
+    spec = factories.anomaly_spec(kind, covariance or "diag")
+    samples = factories.anomaly_samples(spec)
+    # The stuck gyroscope must stand out, or the check would pass with any score.
+    assert samples[-1].expected["label"] == "anomaly" and samples[0].expected["label"] == "normal"
+    result = build_bundle(
+        spec,
+        "generic-cortex-m4f",
+        "c-library",
+        tmp_path / "a.zip",
+        signing_key=SIGNING_KEY,
+        test_samples=samples,
+        cache_dir=deploy_cache,
+    )
+    assert [c["ok"] for c in result.verification["checks"]] == [True, True]
+    if kind == "kmeans":
+        _check_classify_json(result.path, tmp_path, samples[-1], spec)
+
+
+def _check_classify_json(bundle_zip: Path, work: Path, sample: TestSample, spec: ImpulseSpec) -> None:
+    """The example prints the studio's anomaly shape: label, mean score and threshold, windows."""
+    with zipfile.ZipFile(bundle_zip) as archive:
+        archive.extractall(work / "lib")
+    subprocess.run(["make", "-s"], cwd=work / "lib", check=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        [str(work / "lib" / "classify")],
+        input=to_csv(sample, spec.input.axes),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    got = json.loads(done.stdout)
+    assert got["label"] == "anomaly" and got["threshold"] == pytest.approx(
+        sample.expected["threshold"], abs=1e-5
+    )
+    assert got["score"] == pytest.approx(sample.expected["score"], rel=1e-3)
+    assert [w["label"] for w in got["windows"]] == [w["label"] for w in sample.expected["windows"]]
