@@ -301,6 +301,10 @@ def test_crop_keeps_the_range_and_split_makes_windows(
     assert (original.frames, original.enabled) == (80, False)
     assert [w.frames for w in windows] == [20] * 7
     assert service.load_values(windows[1])[0, 0] == pytest.approx((10 + 10) / 4)
+    page = owner_client.get(f"/projects/{world.project.id}/data/{original.id}").text
+    assert re.search(r'id="split-into">7 windows<', page)
+    window_page = owner_client.get(f"/projects/{world.project.id}/data/{windows[0].id}").text
+    assert f'href="/projects/{world.project.id}/data/{original.id}" id="window-of"' in window_page
 
 
 def test_delete_from_the_sample_page_goes_back_to_the_explorer(
