@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from firmware.codegen.emit import emit_sources, moteforge_version, sha256_hex
-from firmware.codegen.lower import LoweredModel, Rows, lower_model
+from firmware.codegen.lower import LoweredModel, lower_model
+from firmware.codegen.schedule import Schedule, geometry, schedule
 from firmware.errors import UnsupportedModel
-from firmware.planner import ArenaPlan, PlanStep, plan_arena
-from firmware.planner.fusion import RowGeometry, band_is_smaller, band_rows
+from firmware.planner import ArenaPlan
+from firmware.planner.fusion import band_rows
 from firmware.tflite import read_model, validate_model
 
 RUNTIME_DIR = Path(__file__).with_name("runtime")
@@ -59,78 +60,8 @@ def runtime_sources(arch: str | None = None) -> list[Path]:
     return [variants / src.name if (variants / src.name).exists() else src for src in portable]
 
 
-def _geometry(rows: Rows) -> RowGeometry:
-    return RowGeometry(stride=rows.stride, pad=rows.pad, extent=rows.extent, in_h=rows.in_h, out_h=rows.out_h)
-
-
-def _plan_with(lowered: LoweredModel, fused: dict[int, int]) -> ArenaPlan:
-    """Plan with the pairs in ``fused`` (consumer position -> producer position) run band by band."""
-    sizes = {t.index: t.size for t in lowered.tensors}
-    producers = set(fused.values())
-    steps = []
-    for k, layer in enumerate(lowered.layers):
-        if k in producers:
-            continue
-        if k in fused:
-            producer = lowered.layers[fused[k]]
-            assert layer.rows is not None
-            band = producer.output
-            sizes[band] = band_rows(_geometry(layer.rows)) * layer.rows.in_row_bytes
-            steps.append(PlanStep(reads=producer.inputs, writes=layer.output, temps=(band,)))
-        else:
-            steps.append(
-                PlanStep(
-                    reads=layer.inputs,
-                    writes=layer.output,
-                    alias=layer.kernel is None,
-                    in_place=layer.in_place,
-                )
-            )
-    return plan_arena(steps, sizes, lowered.input_tensor, lowered.output_tensor)
-
-
-def _fusion_candidates(lowered: LoweredModel) -> list[int]:
-    """Consumer positions whose producer is the previous layer and whose input nothing else reads."""
-    layers = lowered.layers
-    readers: dict[int, int] = {}
-    for layer in layers:
-        for t in layer.inputs:
-            readers[t] = readers.get(t, 0) + 1
-    found = []
-    for k in range(1, len(layers)):
-        producer, consumer = layers[k - 1], layers[k]
-        if producer.rows is None or consumer.rows is None or consumer.inputs != (producer.output,):
-            continue
-        if readers.get(producer.output) != 1 or producer.output in (
-            lowered.input_tensor,
-            lowered.output_tensor,
-        ):
-            continue
-        if band_is_smaller(_geometry(consumer.rows)):
-            found.append(k)
-    return found
-
-
-def _plan(lowered: LoweredModel, fuse: bool) -> tuple[ArenaPlan, dict[int, int]]:
-    """The memory plan, with band fusion kept wherever it makes the arena smaller."""
-    plain = _plan_with(lowered, {})
-    best, fused = plain, {}
-    if fuse:
-        for k in _fusion_candidates(lowered):
-            if k - 1 in fused or k - 1 in fused.values():
-                continue  # each layer takes part in at most one fused pair
-            trial = {**fused, k: k - 1}
-            plan = _plan_with(lowered, trial)
-            if plan.arena_size < best.arena_size:
-                best, fused = plan, trial
-    # The bounds describe the model itself, without fusion.
-    best.live_bound, best.no_reuse_size = plain.live_bound, plain.no_reuse_size
-    return best, fused
-
-
-def _report(
-    tflite: bytes, lowered: LoweredModel, plan: ArenaPlan, prefix: str, fused: dict[int, int]
-) -> dict[str, Any]:
+def _report(tflite: bytes, lowered: LoweredModel, chosen: Schedule, prefix: str) -> dict[str, Any]:
+    plan, fused = chosen.plan, chosen.fused
     weight_bytes = sum(
         len(c.values) * (1 if c.ctype == "int8_t" else 4) for layer in lowered.layers for c in layer.consts
     )
@@ -157,18 +88,20 @@ def _report(
             {
                 "producer": lowered.layers[p].op_index,
                 "consumer": lowered.layers[c].op_index,
-                "band_rows": band_rows(_geometry(lowered.layers[c].rows)),  # type: ignore[arg-type]
+                "band_rows": band_rows(geometry(lowered.layers[c].rows)),  # type: ignore[arg-type]
                 "tensor_rows": lowered.layers[c].rows.in_h,  # type: ignore[union-attr]
             }
             for c, p in sorted(fused.items())
         ],
+        "row_in_place": [lowered.layers[k].op_index for k in sorted(chosen.row_in_place)],
     }
 
 
 def compile_model(tflite: bytes, out_dir: Path, *, prefix: str = "mf_", fuse: bool = True) -> CompileResult:
     """Validate, plan and generate ``<prefix>model.c``/``.h`` and ``<prefix>report.json`` in out_dir.
 
-    ``fuse`` lets the planner run conv/pool pairs band by band where that shrinks the arena.
+    ``fuse`` lets the planner run conv/pool pairs band by band, and stride-1 windowed layers in
+    place row by row, wherever that shrinks the arena.
 
     Raises UnsupportedModel (or InvalidModel) before writing anything if the model cannot be compiled.
     """
@@ -181,9 +114,17 @@ def compile_model(tflite: bytes, out_dir: Path, *, prefix: str = "mf_", fuse: bo
     lowered = lower_model(model)
     if not lowered.layers:
         raise UnsupportedModel("model", -1, "has nothing to compute")
-    plan, fused = _plan(lowered, fuse)
-    files = emit_sources(lowered, plan, tflite_sha256=sha256_hex(tflite), prefix=prefix, fused=fused)
-    report = _report(tflite, lowered, plan, prefix, fused)
+    chosen = schedule(lowered, fuse=fuse)
+    plan = chosen.plan
+    files = emit_sources(
+        lowered,
+        plan,
+        tflite_sha256=sha256_hex(tflite),
+        prefix=prefix,
+        fused=chosen.fused,
+        row_in_place=chosen.row_in_place,
+    )
+    report = _report(tflite, lowered, chosen, prefix)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (out_dir / name).write_text(text)

@@ -109,6 +109,40 @@ def _fused_call(producer: Layer, consumer: Layer, plan: ArenaPlan, band_rows: in
     )
 
 
+def _row_in_place_call(layer: Layer, plan: ArenaPlan, ring_tensor: int, ring_rows: int) -> str:
+    """Run a stride-1 windowed layer over its own input buffer, one output row at a time."""
+    r = layer.rows
+    assert r is not None
+    kind, ring_offset = plan.location(ring_tensor)
+    assert kind == "arena"
+    lp = f"l{layer.op_index}"
+    return (
+        f"    /* {layer.comment} */\n"
+        f"    /* ... in place: output row r replaces input row r - {r.pad} once no later row reads it */\n"
+        "    {\n"
+        f"        int8_t *const data = {_pointer(plan, layer.output)};\n"
+        f"        int8_t *const ring = (arena + {ring_offset});\n"
+        "        int32_t r;\n"
+        f"        for (r = 0; r < {r.out_h + r.pad}; ++r) {{\n"
+        f"            if (r < {r.out_h}) {{\n"
+        f"                st = {lp}_rows(data, 0, ring + (r % {ring_rows}) * {r.out_row_bytes}, r, r + 1);\n"
+        "                if (st != MF_OK) {\n"
+        "                    return (int)st;\n"
+        "                }\n"
+        "            }\n"
+        f"            if (r >= {r.pad}) {{\n"
+        f"                const int32_t done = r - {r.pad};\n"
+        f"                st = mf_copy_s8(ring + (done % {ring_rows}) * {r.out_row_bytes}, "
+        f"data + done * {r.out_row_bytes}, {r.out_row_bytes});\n"
+        "                if (st != MF_OK) {\n"
+        "                    return (int)st;\n"
+        "                }\n"
+        "            }\n"
+        "        }\n"
+        "    }\n"
+    )
+
+
 def emit_sources(
     lowered: LoweredModel,
     plan: ArenaPlan,
@@ -116,12 +150,15 @@ def emit_sources(
     tflite_sha256: str,
     prefix: str,
     fused: dict[int, int] | None = None,
+    row_in_place: dict[int, int] | None = None,
 ) -> dict[str, str]:
     """The generated files by name: ``<prefix>model.c`` and ``<prefix>model.h``.
 
-    ``fused`` maps a consumer layer's position to its producer's for pairs run band by band.
+    ``fused`` maps a consumer layer's position to its producer's for pairs run band by band;
+    ``row_in_place`` maps a layer's position to the planner id of its ring of held-back rows.
     """
     fused = fused or {}
+    row_in_place = row_in_place or {}
     producers = {p: c for c, p in fused.items()}
     tensors = lowered.tensors
     sizes = {t.index: t.size for t in tensors}
@@ -137,7 +174,7 @@ def emit_sources(
             block.append(_const_array(c))
             weight_bytes += len(c.values) * (1 if c.ctype == "int8_t" else 4)
         block.extend(layer.statics)
-        if (k in fused or k in producers) and layer.rows is not None:
+        if (k in fused or k in producers or k in row_in_place) and layer.rows is not None:
             block.append(layer.rows.function)
         blocks.append("\n".join(block))
         if k in producers:
@@ -146,6 +183,8 @@ def emit_sources(
             r = layer.rows
             rows = band_rows(RowGeometry(r.stride, r.pad, r.extent, r.in_h, r.out_h))
             body.append(_fused_call(lowered.layers[fused[k]], layer, plan, rows))
+        elif k in row_in_place and layer.rows is not None:
+            body.append(_row_in_place_call(layer, plan, row_in_place[k], layer.rows.pad + 1))
         else:
             body.append(_layer_call(layer, plan, sizes))
     x, y = tensors[lowered.input_tensor], tensors[lowered.output_tensor]

@@ -188,6 +188,30 @@ def conv_then_depthwise_then_pool() -> tuple[keras.Model, tuple[int, ...]]:
     return _model(shape, body), shape
 
 
+def conv_then_strided_conv() -> tuple[keras.Model, tuple[int, ...]]:
+    shape = (16, 12, 2)
+
+    def body(x: keras.KerasTensor) -> keras.KerasTensor:
+        x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        x = L.Conv2D(6, 3, strides=2, padding="same")(x)
+        return L.Dense(3)(L.Flatten()(L.MaxPooling2D(2)(x)))
+
+    return _model(shape, body), shape
+
+
+def depthwise_separable_stack() -> tuple[keras.Model, tuple[int, ...]]:
+    shape = (14, 10, 1)
+
+    def body(x: keras.KerasTensor) -> keras.KerasTensor:
+        x = L.Conv2D(12, (5, 3), strides=2, padding="same", activation="relu")(x)
+        for _ in range(2):
+            x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+            x = L.Conv2D(12, 1, activation="relu")(x)
+        return L.Dense(4, activation="softmax")(L.GlobalAveragePooling2D()(x))
+
+    return _model(shape, body), shape
+
+
 def reshape_only_copies_input_to_output() -> tuple[keras.Model, tuple[int, ...]]:
     shape = (4, 3)
     return _model(shape, lambda x: L.Reshape((12,))(x)), shape
@@ -233,5 +257,7 @@ OP_CASES: dict[str, Factory] = {
         flatten_then_dense,
         reshape_only_copies_input_to_output,
         conv_then_depthwise_then_pool,
+        depthwise_separable_stack,
+        conv_then_strided_conv,
     )
 }

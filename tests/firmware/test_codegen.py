@@ -118,9 +118,9 @@ def test_band_fusion_shrinks_the_arena_and_keeps_outputs_exact(
     tflite: Callable[[Factory], bytes], tmp_path: Path
 ) -> None:
     from firmware.compiler import build_host, run_executable
-    from tests.firmware.factories import conv_then_depthwise_then_pool
+    from tests.firmware.factories import conv_then_strided_conv
 
-    model = tflite(conv_then_depthwise_then_pool)
+    model = tflite(conv_then_strided_conv)
     whole = compile_model(model, tmp_path / "whole", fuse=False)
     banded = compile_model(model, tmp_path / "banded")
     assert whole.report["fused_bands"] == []
@@ -136,3 +136,24 @@ def test_band_fusion_shrinks_the_arena_and_keeps_outputs_exact(
             np.testing.assert_array_equal(
                 np.frombuffer(run_executable(exe, x.tobytes()), dtype=np.int8), reference
             )
+
+
+def test_row_by_row_in_place_shrinks_a_depthwise_separable_stack_and_stays_exact(
+    tflite: Callable[[Factory], bytes], tmp_path: Path
+) -> None:
+    from firmware.compiler import build_host, run_executable
+    from tests.firmware.factories import depthwise_separable_stack
+
+    model = tflite(depthwise_separable_stack)
+    whole = compile_model(model, tmp_path / "whole", fuse=False)
+    rows = compile_model(model, tmp_path / "rows")
+    assert rows.report["row_in_place"], "equal-shape 3x3 and 1x1 layers should run in place row by row"
+    # One 7x5x12 tensor plus a two-row ring instead of two such tensors.
+    assert rows.plan.arena_size == 7 * 5 * 12 + 2 * 5 * 12 < whole.plan.arena_size
+    exe = build_host(tmp_path / "rows")
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=rows.report["input"]["shape"], dtype=np.int8)
+        np.testing.assert_array_equal(
+            np.frombuffer(run_executable(exe, x.tobytes()), dtype=np.int8), run_tflm(model, x).reshape(-1)
+        )

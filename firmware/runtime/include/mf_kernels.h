@@ -52,4 +52,7 @@ mf_status mf_pad_s8(const mf_pad_params *params, const int8_t *input, int8_t *ou
 /* Band-by-band fusion: move band[drop_bytes .. drop_bytes + keep_bytes) to the start of the band. */
 mf_status mf_band_shift_s8(int8_t *band, int32_t drop_bytes, int32_t keep_bytes);
 
+/* Copy bytes between buffers that do not overlap. */
+mf_status mf_copy_s8(const int8_t *src, int8_t *dst, int32_t bytes);
+
 #endif /* MF_KERNELS_H */
