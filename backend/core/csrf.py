@@ -7,6 +7,7 @@ Unsafe requests with a form-like body are checked even without a session (login 
 
 from __future__ import annotations
 
+import re
 import secrets
 from http.cookies import SimpleCookie
 
@@ -15,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CSRF_COOKIE = "mf_csrf"
 CSRF_HEADER = b"x-csrf-token"
 SAFE = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# The Edge Impulse-compatible ingestion routes authenticate by x-api-key only and ignore cookies, so a
+# forged request has nothing to ride on; a request there without a key must get their own 401, not ours.
+HEADER_ONLY_PATHS = re.compile(r"^/api/(training|testing|anomaly|split)/(files|data)$")
 
 
 class CSRFMiddleware:
@@ -38,7 +42,8 @@ class CSRFMiddleware:
         # JSON requests need it when a session cookie would authenticate them.
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         ambient = has_session or ctype != b"application/json"
-        if scope["method"] not in SAFE and ambient and not api_auth:
+        header_only = HEADER_ONLY_PATHS.match(scope["path"]) is not None
+        if scope["method"] not in SAFE and ambient and not api_auth and not header_only:
             sent = headers.get(CSRF_HEADER, b"").decode("latin-1")
             if not token or not secrets.compare_digest(sent, token):
                 await _reject(send)
