@@ -25,6 +25,7 @@ ARDUINO_CORES = {
     "cortex-m7/fpv5-d16-softfp": ("-mcpu=cortex-m7", "-mfloat-abi=softfp", "-mfpu=fpv5-d16"),
 }
 _VERSION = "1.0.{model_version}"
+AUDIO_BLOCKS = ("mfcc", "mfe", "spectrogram")
 
 
 def _tree_files(tree: ImpulseTree) -> dict[str, bytes]:
@@ -58,6 +59,11 @@ def _safe_name(text: str) -> str:
     return re.sub(r"\s+", " ", cleaned)[:40] or "Impulse"
 
 
+def _is_audio(spec: ImpulseSpec) -> bool:
+    """One axis through audio blocks only: the sketch listens to the microphone instead of the IMU."""
+    return len(spec.input.axes) == 1 and all(b.type in AUDIO_BLOCKS for b in spec.dsp)
+
+
 def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> dict[str, bytes]:
     """The kind's source and build files, path -> bytes (binaries are added by the bundle builder)."""
     fields = {
@@ -86,12 +92,13 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
     if kind == "arduino":
         name = f"Moteforge {_safe_name(spec.project_name)}"
         files = _flattened(tree, f"{ARDUINO_DIR}/src")
+        sketch = "classify_microphone" if _is_audio(spec) else "classify_imu"
+        # The PDM library comes with the board's core; the IMU's is a separate library.
+        depends = "" if _is_audio(spec) else "depends=Arduino_LSM9DS1\n"
         files[f"{ARDUINO_DIR}/library.properties"] = _render(
-            "library.properties.tmpl", name=name, version=_VERSION.format(**fields), **fields
+            "library.properties.tmpl", name=name, version=_VERSION.format(**fields), depends=depends, **fields
         )
-        files[f"{ARDUINO_DIR}/examples/classify_imu/classify_imu.ino"] = (
-            C_DIR / "classify_imu.ino"
-        ).read_bytes()
+        files[f"{ARDUINO_DIR}/examples/{sketch}/{sketch}.ino"] = (C_DIR / f"{sketch}.ino").read_bytes()
         files[f"{ARDUINO_DIR}/README.md"] = readme
         return files
     if kind == "platformio":

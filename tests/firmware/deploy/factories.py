@@ -182,3 +182,36 @@ def anomaly_samples(spec: ImpulseSpec, count: int = 3) -> list[TestSample]:
         expected = summarize_anomaly(scores, float(spec.anomaly["threshold"]))
         chosen.append(TestSample(f"sample-{n}", values, INTERVAL_MS, expected))
     return chosen
+
+
+def keyword_spec_and_samples() -> tuple[ImpulseSpec, list[TestSample]]:
+    """An audio impulse: 8 kHz sound in 250 ms windows every 125 ms through MFCC, a random dense int8
+    model of the right input size, and two half-second tones with a little noise as test samples."""
+    import keras
+
+    from firmware.testing.random_models import convert_int8
+
+    params = validate_params("mfcc", {})
+    inp = InputBlock(axes=("audio",), window_ms=250.0, stride_ms=125.0, frequency_hz=8000.0)
+    features = int(np.prod(get_block("mfcc").feature_shape(2000, 1, 8000.0, **params)))
+    model = keras.Sequential(
+        [keras.Input((features,), batch_size=1), keras.layers.Dense(3, activation="softmax")]
+    )
+    names = ["yes", "no", "noise"]
+    spec = impulse_spec(
+        convert_int8(model, (features,), seed=2, samples=8),
+        names,
+        input=inp,
+        dsp=(DspBlock(type="mfcc", params=params, version=get_block("mfcc").version),),
+    )
+    rng = np.random.default_rng(0)
+    samples = []
+    for n, hz in enumerate((300.0, 900.0)):
+        t = np.arange(4000) / 8000.0
+        values = (0.3 * np.sin(2 * np.pi * hz * t) + 0.05 * rng.standard_normal(4000)).astype(np.float32)[
+            :, None
+        ]
+        batch = windows(values, 0.125, window_ms=250.0, stride_ms=125.0, frequency_hz=8000.0)
+        scores = classify_tflite(spec.model, generate_batch("mfcc", batch, 8000.0, params))
+        samples.append(TestSample(f"tone-{n}", values, 0.125, summarize_sample(scores, names)))
+    return spec, samples

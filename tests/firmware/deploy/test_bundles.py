@@ -224,3 +224,11 @@ def test_windows_of_the_test_samples_cover_every_class(samples: list[TestSample]
     # The verification means something only if the samples do not all get one answer.
     labels = {s.expected["label"] for s in samples}
     assert len(labels) >= 3 and all(np.isfinite(s.values).all() for s in samples)
+
+
+def test_an_mfcc_impulse_on_one_audio_axis_matches_the_studio_natively(tmp_path: Path) -> None:
+    spec, tones = factories.keyword_spec_and_samples()
+    result = build_bundle(
+        spec, "linux-x86_64", "c-library", tmp_path / "kw.zip", signing_key=SIGNING_KEY, test_samples=tones
+    )
+    assert result.verification["ok"] and verify_bundle(result.path).ok

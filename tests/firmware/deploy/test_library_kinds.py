@@ -145,3 +145,19 @@ def test_platformio_library_json_has_the_manifest_fields_and_its_sources_build(
         capture_output=True,
         timeout=300,
     )
+
+
+def test_an_audio_impulse_gets_the_microphone_sketch_and_no_imu_dependency(tmp_path: Path) -> None:
+    from firmware.boards import get_board
+    from firmware.deploy.layouts import sources
+    from firmware.deploy.sources import write_impulse_tree
+    from tests.firmware.deploy.factories import keyword_spec_and_samples
+
+    spec, _ = keyword_spec_and_samples()
+    files = sources(
+        write_impulse_tree(spec, tmp_path), "arduino", spec, get_board("arduino-nano-33-ble-sense")
+    )
+    sketch = files[f"{ARDUINO_DIR}/examples/classify_microphone/classify_microphone.ino"].decode()
+    assert "#include <PDM.h>" in sketch
+    props = _properties(files[f"{ARDUINO_DIR}/library.properties"].decode())
+    assert "depends" not in props and all(props.get(field) for field in REQUIRED_FIELDS)
