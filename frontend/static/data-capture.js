@@ -4,6 +4,7 @@
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const $ = (id) => document.getElementById(id);
+  const NO_MOTION_MS = 3000;
 
   function options(statusEl) {
     const label = $("capture-label").value.trim();
@@ -103,9 +104,17 @@
     $("accel-start").disabled = true;
     statusEl.textContent = "Waiting for motion data…";
     // Sample the latest reading on a fixed clock: devices report at their own, often irregular, rate.
-    await new Promise((resolve) => {
+    const started = Date.now();
+    const gotData = await new Promise((resolve) => {
       const timer = setInterval(() => {
-        if (!latest) return;
+        if (!latest) {
+          // Laptops fire no motion events (or only empty ones): give up rather than wait forever.
+          if (Date.now() - started > NO_MOTION_MS) {
+            clearInterval(timer);
+            resolve(false);
+          }
+          return;
+        }
         values.push(latest.slice());
         const t = (values.length - 1) * intervalMs;
         statusEl.textContent = `Recording… ${((values.length * intervalMs) / 1000).toFixed(1)} s`;
@@ -116,11 +125,16 @@
         }
         if (values.length >= total) {
           clearInterval(timer);
-          resolve();
+          resolve(true);
         }
       }, intervalMs);
     });
     window.removeEventListener("devicemotion", onMotion);
+    if (!gotData) {
+      statusEl.textContent = "No motion data arrived: this device seems to have no accelerometer.";
+      $("accel-start").disabled = false;
+      return;
+    }
     statusEl.textContent = "Uploading…";
     // Edge Impulse's data acquisition format, unsigned (alg none), as its phone client sends.
     const doc = {
@@ -193,7 +207,15 @@
     $("mic-start").disabled = true;
     // The context resamples the device's rate to the one asked for.
     const context = new AudioContext({ sampleRate: rate });
-    await context.audioWorklet.addModule("/static/data-capture-worklet.js");
+    try {
+      await context.audioWorklet.addModule("/static/data-capture-worklet.js");
+    } catch (err) {
+      statusEl.textContent = `This browser cannot record audio here: ${err.message || err.name}.`;
+      stream.getTracks().forEach((t) => t.stop());
+      await context.close();
+      $("mic-start").disabled = false;
+      return;
+    }
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, "moteforge-recorder");
     const wanted = Math.round(seconds * context.sampleRate);

@@ -277,3 +277,14 @@ def test_capture_the_accelerometer_from_motion_events(db: None, page: Page, base
     expect(page.locator("#sample-details")).to_contain_text("accX")
     expect(page.locator("#sample-details")).to_contain_text("50 frames")
     expect(page.locator("#sample-details")).to_contain_text("20.0 ms")
+
+
+def test_accelerometer_capture_without_motion_data_says_so(db: None, page: Page, base_url: str) -> None:
+    data_url = new_project(page, base_url, "still@example.com")
+    page.goto(data_url + "/capture")
+    page.get_by_role("button", name="Record accelerometer").click()
+    expect(page.locator("#capture-label-error")).to_have_text("Give the recording a label.")
+    page.get_by_label("Label").fill("still")
+    page.get_by_role("button", name="Record accelerometer").click()
+    expect(page.locator("#accel-status")).to_contain_text("no accelerometer", timeout=10_000)
+    expect(page.locator("#capture-results li")).to_have_count(0)
