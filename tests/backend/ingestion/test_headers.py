@@ -202,8 +202,9 @@ def test_unknown_key_is_401_in_edge_impulse_shape(anon_http, world: World, csv_b
 def test_a_request_without_any_credentials_is_refused_and_stores_nothing(
     anon_http, world: World, csv_bytes: bytes, session: Session
 ) -> None:
-    # With neither a key nor a session, the CSRF guard refuses a form post before it reaches the route.
-    assert _post(anon_http, None, [("a.csv", csv_bytes)]).status_code in (401, 403)
+    resp = _post(anon_http, None, [("a.csv", csv_bytes)])
+    assert resp.status_code == 401
+    assert resp.json() == {"success": False, "error": "Missing x-api-key header."}
     assert session.scalar(select(Sample.id)) is None
 
 
