@@ -19,11 +19,13 @@ ARDUINO_DIR = "moteforge_impulse"
 LIBRARY_FILE = "libmoteforge_impulse.a"
 # Arduino looks for precompiled libraries under src/{build.mcu}[/{build.fpu}-{build.float-abi}]; these are
 # the values of the Arduino mbed cores (Nano 33 BLE Sense: softfp; RP2040: no FPU; Portenta H7's M7).
+# The M4 and M7 have the DSP extension: their libraries use the Arm kernels.
 ARDUINO_CORES = {
     "cortex-m4/fpv4-sp-d16-softfp": ("-mcpu=cortex-m4", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16"),
     "cortex-m0plus": ("-mcpu=cortex-m0plus", "-mfloat-abi=soft"),
     "cortex-m7/fpv5-d16-softfp": ("-mcpu=cortex-m7", "-mfloat-abi=softfp", "-mfpu=fpv5-d16"),
 }
+_DSP_CORES = ("cortex-m4", "cortex-m7")
 _VERSION = "1.0.{model_version}"
 AUDIO_BLOCKS = ("mfcc", "mfe", "spectrogram")
 
@@ -41,8 +43,8 @@ def _flattened(tree: ImpulseTree, prefix: str) -> dict[str, bytes]:
     path, so nested folders would need edited #include lines)."""
     out: dict[str, bytes] = {}
     for rel, data in _tree_files(tree).items():
-        if rel.startswith("examples/"):
-            continue
+        if rel.startswith(("examples/", "runtime/arch/")):
+            continue  # the Arm kernels share file names with the portable ones; src/ holds those
         name = f"{prefix}/{rel.rsplit('/', 1)[-1]}"
         if name in out:
             raise ValueError(f"two sources are named {name}")
@@ -149,6 +151,9 @@ def arduino_libraries(tree: ImpulseTree, work: Path) -> dict[str, bytes]:
     for folder, cpu in ARDUINO_CORES.items():
         obj_dir = work / folder
         obj_dir.mkdir(parents=True, exist_ok=True)
+        sources, includes, defines = tree.build_set(
+            frozenset({"dsp"}) if folder.startswith(_DSP_CORES) else frozenset()
+        )
         # One compiler run per core writes every object into obj_dir (its working directory); paths
         # relative to it keep the temporary folder's name out of the objects.
         rel = os.path.relpath(tree.root, obj_dir)
@@ -160,12 +165,13 @@ def arduino_libraries(tree: ImpulseTree, work: Path) -> dict[str, bytes]:
             *STRICT_CFLAGS,
             "-ffunction-sections",
             "-fdata-sections",
-            *[f"-I{rel}/{d}" for d in tree.include_dirs],
+            *[f"-D{name}" for name in defines],
+            *[f"-I{rel}/{d}" for d in includes],
             "-c",
-            *[f"{rel}/{src}" for src in tree.library_sources],
+            *[f"{rel}/{src}" for src in sources],
         ]
         subprocess.run(command, cwd=obj_dir, check=True, capture_output=True, timeout=300)
-        objects = sorted(Path(src).stem + ".o" for src in tree.library_sources)
+        objects = sorted(Path(src).stem + ".o" for src in sources)
         # D: zero timestamps, uids and modes in the archive members.
         subprocess.run(
             ["arm-none-eabi-ar", "rcsD", LIBRARY_FILE, *objects], cwd=obj_dir, check=True, timeout=60

@@ -72,11 +72,12 @@ def harness_io_cap(target: Target) -> int:
 
 def build_harness(tree: ImpulseTree, target: Target, out_dir: Path) -> Path:
     """The impulse library plus its verification glue under ``target``'s harness; returns the executable."""
-    sources = [*tree.paths(tree.library_sources), tree.root / "impulse" / "mf_impulse_glue.c"]
+    sources, includes, defines = tree.build_set(target.features)
     return target.build(  # type: ignore[call-arg]
-        sources,
-        tree.paths(tree.include_dirs),
+        [*tree.paths(tuple(sources)), tree.root / "impulse" / "mf_impulse_glue.c"],
+        tree.paths(tuple(includes)),
         out_dir,
+        defines=defines,
         extra_cflags=(*STRICT_CFLAGS, *reproducible_flags(tree.root)),
     )
 

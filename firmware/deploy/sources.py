@@ -24,6 +24,7 @@ STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 IMPULSE_DIR = "impulse"
 RUNTIME_DIRS = ("runtime/include", "runtime/src", "runtime/dsp")
 INCLUDE_DIRS = (IMPULSE_DIR, "runtime/include", "runtime/dsp")
+ARM_DIR = "runtime/arch/arm"
 
 
 class ImpulseMismatch(ValueError):
@@ -51,6 +52,20 @@ class ImpulseTree:
 
     def paths(self, relative: tuple[str, ...]) -> list[Path]:
         return [self.root / r for r in relative]
+
+    def build_set(self, features: frozenset[str]) -> tuple[list[str], list[str], dict[str, str | int | None]]:
+        """(sources, include dirs, defines) for a core: the Arm DSP-extension kernels, bit-exact with the
+        portable ones, replace them where the core has the extension (as firmware/targets/kernels.py)."""
+        if "dsp" not in features:
+            return list(self.library_sources), list(self.include_dirs), {}
+        arm = self.root / ARM_DIR
+        sources = [
+            f"{ARM_DIR}/{Path(rel).name}"
+            if rel.startswith("runtime/src/") and (arm / Path(rel).name).exists()
+            else rel
+            for rel in self.library_sources
+        ]
+        return sources, [*self.include_dirs, ARM_DIR], {"MF_USE_ARM_DSP": None}
 
 
 def _c_string(text: str) -> str:
@@ -141,6 +156,10 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
                 shutil.copyfile(path, root / sub / path.name)
                 if path.suffix == ".c":
                     library.append(f"{sub}/{path.name}")
+    (root / ARM_DIR).mkdir(parents=True, exist_ok=True)
+    for path in sorted((RUNTIME_DIR / "arch" / "arm").iterdir()):
+        if path.suffix in (".c", ".h"):
+            shutil.copyfile(path, root / ARM_DIR / path.name)
     (root / "examples").mkdir(exist_ok=True)
     shutil.copyfile(C_DIR / "classify.c", root / "examples" / "classify.c")
 

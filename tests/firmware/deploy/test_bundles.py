@@ -133,14 +133,23 @@ def test_classify_example_refuses_a_csv_with_missing_axes(classify_exe: Path) ->
     assert done.returncode == 1 and "fewer columns than the impulse's axes" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("board_id", "kind"), [("raspberry-pi-4", "linux"), ("generic-cortex-m4f", "firmware")]
+)
 def test_identical_inputs_give_byte_identical_zips(
-    spec: ImpulseSpec, samples: list[TestSample], deploy_cache: Path, tmp_path: Path, bundle: Bundle
+    board_id: str,
+    kind: str,
+    spec: ImpulseSpec,
+    samples: list[TestSample],
+    deploy_cache: Path,
+    tmp_path: Path,
+    bundle: Bundle,
 ) -> None:
-    first = bundle("raspberry-pi-4", "linux").path
+    first = bundle(board_id, kind).path
     again = build_bundle(
         spec,
-        "raspberry-pi-4",
-        "linux",
+        board_id,
+        kind,
         tmp_path / "again.zip",
         signing_key=SIGNING_KEY,
         test_samples=samples,
