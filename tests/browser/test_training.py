@@ -58,6 +58,8 @@ def test_train_watch_the_log_read_the_confusion_matrices_and_test_the_model(
 
     # A network that does not fit the features is explained in the editor and refused; nothing starts.
     page.get_by_label("Architecture").select_option("conv1d")
+    # The conv1d preset reads the 90 flat features as 90 frames of 1 channel.
+    expect(page.locator(".layer-shape").first).to_have_text("90 × 1")
     page.get_by_label("Channels").fill("7")
     page.get_by_label("Channels").dispatch_event("change")
     expect(page.locator("#layer-problem")).to_contain_text("do not split into frames of 7 channels")
