@@ -133,8 +133,8 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
     return files
 
 
-def check_make(files: dict[str, bytes], work: Path) -> str:
-    """Unpack a c-library bundle's files and run ``make`` in it; the first line of what it built."""
+def check_make(files: dict[str, bytes], work: Path) -> None:
+    """Unpack a c-library bundle's files and run ``make`` in it; RuntimeError with its output if it fails."""
     for rel, data in files.items():
         path = work / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,6 @@ def check_make(files: dict[str, bytes], work: Path) -> str:
     done = subprocess.run(["make", "-s"], cwd=work, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0 or not (work / "classify").exists():
         raise RuntimeError(f"make failed in the c-library bundle:\n{done.stdout}{done.stderr}")
-    return "ok (classify and libimpulse.a built with the host cc)"
 
 
 def arduino_libraries(tree: ImpulseTree, work: Path) -> dict[str, bytes]:
