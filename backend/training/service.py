@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend.audit import service as audit
 from backend.core.blobs import get_blob_store
 from backend.core.config import get_settings
-from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from backend.core.principal import Principal
 from backend.jobs import service as jobs
 from backend.jobs.models import Job
@@ -276,7 +276,7 @@ def upload_model(session: Session, ctx: ProjectContext, data: bytes, filename: s
 
     name = Path(filename or "model").name
     if len(data) > MAX_MODEL_BYTES:
-        raise InvalidInput(f"{name} is larger than {MAX_MODEL_BYTES // (1024 * 1024)} MB.", field="file")
+        raise PayloadTooLarge(f"{name} is larger than {MAX_MODEL_BYTES // (1024 * 1024)} MB.")
     if not data:
         raise InvalidInput(f"{name} is empty.", field="file")
     impulse = current_impulse(session, ctx)
