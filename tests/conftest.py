@@ -27,6 +27,8 @@ os.environ.update(
         "MOTEFORGE_JOB_HEARTBEAT_TIMEOUT_S": "6",
         "MOTEFORGE_REAPER_INTERVAL_S": "1",
         "MOTEFORGE_EXTRA_JOB_MODULES": '["tests.support.jobs"]',
+        # A queue of its own per test process: parallel runs sharing one Redis never take each other's jobs.
+        "MOTEFORGE_TASK_QUEUE": f"moteforge-test-{os.getpid()}",
     }
 )
 if TEST_DB == "postgres":

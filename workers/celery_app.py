@@ -22,6 +22,7 @@ def make_celery(settings: Settings) -> Celery:
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "imports": ["backend.jobs.tasks"],
+        "task_default_queue": settings.task_queue,
     }
     if settings.celery_broker_url.startswith("filesystem"):
         folder = settings.broker_folder

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 100 * 1024 * 1024
     # `moteforge serve` starts a worker next to the web server unless the deployment runs its own.
     embedded_worker: bool = True
+    # Celery queue the web app sends to and workers consume (several studios can share one Redis).
+    task_queue: str = "moteforge"
     worker_concurrency: int = 2
     # A running job whose heartbeat is older than this is taken as lost (worker killed).
     job_heartbeat_timeout_s: float = 60.0

@@ -202,10 +202,6 @@ class WorkerHandle:
 @pytest.fixture(scope="session")
 def celery_worker(database: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerHandle]:
     """A real Celery worker process on the leg's broker (filesystem or Redis) and database."""
-    if TEST_BROKER == "redis":
-        import redis
-
-        redis.Redis.from_url(os.environ["MOTEFORGE_BROKER_URL"]).flushdb()
     handle = WorkerHandle(tmp_path_factory.mktemp("worker"))
     yield handle
     handle.stop()
