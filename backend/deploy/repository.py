@@ -56,3 +56,9 @@ def estimates_for(session: Session, model_id: int, cache_key: str) -> BoardEstim
             BoardEstimates.model_id == model_id, BoardEstimates.cache_key == cache_key
         )
     ).one_or_none()
+
+
+def latest_estimates(session: Session, model_id: int) -> BoardEstimates | None:
+    return session.scalars(
+        select(BoardEstimates).where(BoardEstimates.model_id == model_id).order_by(BoardEstimates.id.desc())
+    ).first()

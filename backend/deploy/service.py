@@ -107,6 +107,21 @@ def cached_estimates(session: Session, ctx: ProjectContext, model: TrainedModel)
     return dict(cached.boards) if cached is not None else None
 
 
+def estimate_summaries(session: Session, model_id: int) -> dict[str, str]:
+    """One line per board ("RAM 1.5 KB, flash 7.0 KB, 1.07 ms per window") from the table the deploy page
+    computed; empty when it was never computed (the training page must not wait for emulators)."""
+    row = repository.latest_estimates(session, model_id)
+    if row is None:
+        return {}
+    lines = {}
+    for board_id, e in row.boards.items():
+        line = f"RAM {e['ram_bytes'] / 1024:.1f} KB, flash {e['flash_bytes'] / 1024:.1f} KB"
+        if e.get("latency_ms") is not None:
+            line += f", {e['latency_ms']:.2f} ms per window"
+        lines[board_id] = line if e["fits"] else f"does not fit: {'; '.join(e['reasons'])}"
+    return lines
+
+
 # Deployments -----------------------------------------------------------------------------------------------
 
 

@@ -88,11 +88,16 @@ def model_for_job(session: Session, ctx: ProjectContext, job_id: int) -> Trained
 
 
 def estimates(model: TrainedModel) -> dict[str, Any]:
-    """RAM, flash and latency per board for a model, from the firmware compiler's plan.
+    """RAM, flash and latency per board for a model, as the deploy domain measured them (DSP included).
 
-    Empty until the deploy domain provides the figures; the results page shows its slot meanwhile.
+    Empty until the Deployment page has measured this model; the results page shows its slot meanwhile.
     """
-    return {}
+    from sqlalchemy.orm import object_session
+
+    from backend.deploy import service as deploy
+
+    session = object_session(model)
+    return deploy.estimate_summaries(session, model.id) if session is not None else {}
 
 
 def worker_context(session: Session, project_id: int) -> ProjectContext:

@@ -41,6 +41,21 @@ def _stage(name: str, times: dict[str, float], fn: Callable[[], Any]) -> Any:
     return value
 
 
+def _quiet_worker(start: Callable[[], Any], log_path: str) -> Any:
+    """Start the worker with its banner and task log going to a file, not between the figures."""
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            return start()
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def _kb(n: int) -> str:
     return f"{n / 1024:8.1f} KB"
 
@@ -75,7 +90,9 @@ def main() -> None:
 
     upgrade_db()
     get_settings().broker_folder.mkdir(parents=True, exist_ok=True)
-    worker = start_worker(concurrency=1)
+    worker_log = str(get_settings().resolved_data_dir / "worker.log")
+    worker = _quiet_worker(lambda: start_worker(concurrency=1), worker_log)
+    print(f"worker log: {worker_log}")
     times: dict[str, float] = {}
     try:
         with session_scope() as s:

@@ -209,3 +209,15 @@ def test_estimates_cover_every_board_and_are_computed_once_per_model(
     assert table["esp32"]["measured_on"] == "cortex-m4"
     assert table["wasm"]["latency_ms"] is None
     assert service.cached_estimates(session, studio.ctx, studio.model) == table
+    # The training results page shows the same figures, one line per board.
+    lines = training.estimates(studio.model)
+    assert list(lines) == list(BOARDS)
+    assert lines["generic-cortex-m4f"].startswith("RAM ") and lines["generic-cortex-m4f"].endswith(
+        " ms per window"
+    )
+
+
+def test_the_training_page_shows_no_estimates_before_the_deploy_page_measured_them(
+    session: Session, studio: DeployStudio
+) -> None:
+    assert training.estimates(studio.model) == {}
