@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from backend.core.db import get_sessionmaker
+from backend.core.db import session_scope
 from backend.core.errors import NotAuthenticated
 from backend.core.principal import Principal
 from backend.projects.permissions import Action
@@ -19,15 +19,8 @@ SESSION_COOKIE = "mf_session"
 
 def get_session(request: Request) -> Iterator[Session]:
     """One unit of work per request: commit once after the handler, roll back on any error."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a client's next request sees the change and a

@@ -8,6 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from tests.support.browser import sign_in_as_demo
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -17,16 +19,6 @@ def demo_project_id(session: Session) -> int:
     project = seed_demo(session)
     session.commit()
     return project.id
-
-
-def sign_in_as_demo(page: Page, base_url: str) -> None:
-    from backend.demo import DEMO_EMAIL, DEMO_PASSWORD
-
-    page.goto(f"{base_url}/signin")
-    page.get_by_label("Email").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/projects$"))
 
 
 def test_design_an_impulse_generate_features_and_open_a_sample_from_the_explorer(

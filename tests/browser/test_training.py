@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from tests.support.browser import sign_in_as_demo
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -25,16 +27,6 @@ def demo_with_impulse(session: Session) -> int:
     impulses.save(session, ctx, impulses.suggest(session, ctx))
     session.commit()
     return project.id
-
-
-def sign_in_as_demo(page: Page, base_url: str) -> None:
-    from backend.demo import DEMO_EMAIL, DEMO_PASSWORD
-
-    page.goto(f"{base_url}/signin")
-    page.get_by_label("Email").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/projects$"))
 
 
 def test_train_watch_the_log_read_the_confusion_matrices_and_test_the_model(
