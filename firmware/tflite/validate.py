@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from firmware.errors import UnsupportedModel
 from firmware.tflite.reader import Operator, Tensor, TfliteModel
 from firmware.tflite.schema import (
@@ -230,9 +232,14 @@ def _check_mean(c: _Check) -> None:
     c.constant(axes, "axis", TensorType.INT32)
     if len(x.shape) > 4:
         raise c.fail(f"input rank {len(x.shape)} > 4")
+    reduced = set()
     for a in axes.array().reshape(-1):
         if not -len(x.shape) <= int(a) < len(x.shape):
             raise c.fail(f"axis {int(a)} out of range for rank {len(x.shape)}")
+        reduced.add(int(a) % len(x.shape))
+    kept = [d for i, d in enumerate(x.shape) if i not in reduced]
+    if y.size != (int(np.prod(kept)) if kept else 1):
+        raise c.fail(f"output {y.shape} does not match input {x.shape} averaged over axes {sorted(reduced)}")
 
 
 def _check_elementwise(c: _Check) -> None:
