@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
@@ -33,6 +34,29 @@ ROUTERS = [
     "backend.jobs.routes",
     "backend.jobs.views",
 ]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: object = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every /api error (written by error_response)."""
+
+    error: ErrorDetail
+
+
+# Errors any /api operation can answer, declared once for the schema; a route that answers differently
+# (the Edge Impulse-compatible ingestion) declares its own, which take precedence.
+API_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "The request body could not be read"},
+    401: {"model": ErrorBody, "description": "Not signed in, or a missing, unknown or revoked API key"},
+    403: {"model": ErrorBody, "description": "The role does not allow this"},
+    404: {"model": ErrorBody, "description": "No such project or row (or not visible to you)"},
+    422: {"model": ErrorBody, "description": "Invalid input; details name the field"},
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -87,6 +111,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description="TinyML studio API: projects, data, impulses, training, deployment and jobs.",
         lifespan=lifespan,
+        responses=API_ERRORS,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CSRFMiddleware, secure=settings.secure_cookies)
