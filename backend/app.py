@@ -143,6 +143,16 @@ def create_app() -> FastAPI:
         )
         return error_response(request, exc.status_code, code, str(exc.detail))
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # SQLite's driver cannot bind an integer past 64 bits (PostgreSQL compares it and finds nothing):
+        # such an id or offset in a request names nothing, so it is the client's error, not a 500.
+        if "SQLite INTEGER" not in str(exc):
+            raise exc
+        return error_response(
+            request, 422, "validation_error", "A number in the request is out of range (at most 2**63 - 1)."
+        )
+
     import importlib
 
     for module in ROUTERS + list(_extra_routers()):
