@@ -43,6 +43,7 @@ _EI_ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "A file could not be read as a sample"),
         (401, "Missing, unknown or revoked API key"),
         (403, "The key's role cannot upload"),
+        (404, "Unknown category, or a project the key cannot see"),
         (409, "Duplicate data (x-disallow-duplicates)"),
         (413, "A file is over the upload limit"),
         (415, "Unsupported file type or request body"),
