@@ -96,7 +96,9 @@ class _FormWriter:
         self._headers = {}
 
     def header_end(self) -> None:
-        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue.decode("utf-8", "replace")
+        # Latin-1 keeps the bytes as they came: parse_options_header encodes back to latin-1 (any other
+        # character made it raise, a 500), and names and file names are decoded as UTF-8 after parsing.
+        self._headers[self._hname.decode("latin-1").lower()] = self._hvalue.decode("latin-1")
         self._hname.clear()
         self._hvalue.clear()
 
