@@ -79,13 +79,16 @@ def _board_estimate(spec: Any, board: Board) -> dict[str, Any]:
 
 def estimates_for_all_boards(session: Session, ctx: ProjectContext, model: TrainedModel) -> dict[str, Any]:
     """{board_id: {ram_bytes, flash_bytes, latency_ms, instructions, fits, reasons, measured_on[, error]}}
-    for the model's impulse (DSP included) on every board; computed once per model and cached."""
+    for the model's impulse (DSP included) on every board; computed once per model and cached (a table
+    where some board could not be measured is returned but not cached)."""
     spec, _ = inputs.impulse_spec(session, ctx, model)
     key = _estimates_key(spec)
     cached = repository.estimates_for(session, model.id, key)
     if cached is not None:
         return dict(cached.boards)
     table = {board.id: _board_estimate(spec, board) for board in boards()}
+    if any("error" in row for row in table.values()):
+        return table  # not kept: the next visit measures the boards that failed again
     try:
         # A savepoint: two pages computing the same table at once keep the first row, not an error.
         with session.begin_nested():
