@@ -37,6 +37,12 @@ _LABEL_NAMES = {"label", "class"}
 # Spacing is "irregular" when this share of intervals is off the median by more than _JITTER.
 _IRREGULAR_SHARE = 0.01
 _JITTER = 0.10
+# Files up to this size that hold only plain numbers skip pandas (see _read_small_numeric).
+_SMALL_BYTES = 64 * 1024
+
+
+# Parsed columns: a pandas DataFrame, or float64 arrays by column name for a small all-numeric file.
+Frame = pd.DataFrame | dict[str, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +156,9 @@ def _parse(name: str, data: bytes, given: CsvMapping) -> tuple[list[ParsedSample
         raise InvalidUpload(name, "the CSV has a header but no data rows")
     if len(layout.row_numbers) == 1:
         raise InvalidUpload(name, "the CSV has a single data row; a time series needs at least two")
-    frame = _read_frame(name, layout, given.label_column)
+    frame: Frame | None = _read_small_numeric(layout, given.label_column)
+    if frame is None:
+        frame = _read_frame(name, layout, given.label_column)
     resolved, warnings = _resolve(name, layout, frame, given)
     return _build(name, layout, frame, resolved, warnings)
 
@@ -273,6 +281,46 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _numeric_bytes(delimiter: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(b"0123456789.+-eE\r\n" + delimiter.encode(), dtype=np.uint8)] = True
+    return table
+
+
+_NUMERIC_BYTES = {d: _numeric_bytes(d) for d in _DELIMITERS}
+
+
+def _read_small_numeric(layout: _Layout, label_column: str | None) -> dict[str, np.ndarray] | None:
+    """Columns of a small all-numeric CSV as float64 arrays, or None to take the pandas path.
+
+    Most uploads are a few rows of plain numbers, where building a DataFrame costs more than the
+    parse. Only bytes a plain decimal number can hold are accepted, and anything float() refuses or
+    reads as non-finite falls back, so pandas still decides (and words the error for) every other file.
+    """
+    if len(layout.body) > _SMALL_BYTES or label_column is not None:
+        return None
+    if any(c.lower() in _LABEL_NAMES for c in layout.columns):
+        return None
+    lines = layout.body.split(b"\n")
+    first = next(i for i, line in enumerate(lines) if line.strip(b"\r"))  # the header, found by _scan
+    data = b"\n".join(lines[first + 1 :])
+    table = _NUMERIC_BYTES.get(layout.delimiter)
+    if table is None or not table[np.frombuffer(data, dtype=np.uint8)].all():
+        return None
+    sep = layout.delimiter.encode()
+    try:
+        rows = [[float(cell) for cell in line.split(sep)] for line in lines[first + 1 :] if line.strip(b"\r")]
+    except ValueError:
+        return None
+    if len(rows) != len(layout.row_numbers):
+        return None
+    # _scan has checked every row's field count, so the rows stack into one matrix.
+    matrix = np.array(rows, dtype=np.float64)
+    if matrix.shape != (len(rows), len(layout.columns)) or not np.isfinite(matrix).all():
+        return None
+    return {col: matrix[:, i] for i, col in enumerate(layout.columns)}
+
+
 def _read_frame(name: str, layout: _Layout, label_column: str | None) -> pd.DataFrame:
     """All rows through pandas' C parser; numeric columns come back as float/int, the rest as text."""
     label_cols = {c for c in layout.columns if c == label_column or c.lower() in _LABEL_NAMES}
@@ -297,9 +345,7 @@ def _read_frame(name: str, layout: _Layout, label_column: str | None) -> pd.Data
     return frame
 
 
-def _resolve(
-    name: str, layout: _Layout, frame: pd.DataFrame, given: CsvMapping
-) -> tuple[CsvMapping, list[str]]:
+def _resolve(name: str, layout: _Layout, frame: Frame, given: CsvMapping) -> tuple[CsvMapping, list[str]]:
     """Fill in every None of the mapping from the header and the data, and check the named columns."""
     columns = layout.columns
     warnings: list[str] = []
@@ -321,11 +367,10 @@ def _resolve(
     axes = given.axes
     if axes is None:
         axes = []
-        head = frame.head(_DETECT_ROWS)
         for col in columns:
             if col in (ts, label):
                 continue
-            if frame[col].dtype.kind in "iuf" or _mostly_numbers(head[col]):
+            if frame[col].dtype.kind in "iuf" or _mostly_numbers(frame[col][:_DETECT_ROWS]):
                 axes.append(col)
             else:
                 warnings.append(f"column {col!r} holds text and is not used as an axis")
@@ -354,9 +399,11 @@ def _unit_from_name(column: str) -> TimeUnit | None:
     return "s" if word in _S_WORDS else None
 
 
-def _numeric(name: str, frame: pd.DataFrame, col: str, row_numbers: np.ndarray) -> np.ndarray:
+def _numeric(name: str, frame: Frame, col: str, row_numbers: np.ndarray) -> np.ndarray:
     """A column as float64, or an error naming the first row and column that is not a finite number."""
     series = frame[col]
+    if isinstance(series, np.ndarray):
+        return series  # _read_small_numeric returns finite float64 only
     values = (
         series.to_numpy(dtype=np.float64)
         if series.dtype.kind in "iuf"
@@ -406,7 +453,7 @@ def _sensor(column: str) -> Sensor:
 
 
 def _build(
-    name: str, layout: _Layout, frame: pd.DataFrame, mapping: CsvMapping, warnings: list[str]
+    name: str, layout: _Layout, frame: Frame, mapping: CsvMapping, warnings: list[str]
 ) -> tuple[list[ParsedSample], CsvMapping]:
     rows = layout.row_numbers
     axes = mapping.axes or []
