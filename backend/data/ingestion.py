@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import time
 import urllib.parse
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from backend.core.db import get_sessionmaker, session_scope
 from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from backend.core.principal import Principal
+from backend.core.security import token_hash
 from backend.data import service
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
@@ -114,15 +116,12 @@ def _context(session: Session, request: Request) -> ProjectContext:
     return projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
 
 
-def _check_key(request: Request) -> None:
-    """Refuse a missing, unknown or read-only key before a byte of the body is read.
+def _check_key(raw: str) -> None:
+    """Refuse an unknown or read-only key before a byte of the body is read.
 
     A short read-only session (closed without commit); the unit of work looks the key up again, with
     the samples, so what it finally stores is checked against the key as it is then.
     """
-    raw = request.headers.get("x-api-key")
-    if not raw:
-        raise NotAuthenticated("Missing x-api-key header.")
     session = get_sessionmaker()()
     try:
         key = projects.authenticate_api_key(session, raw)
@@ -132,6 +131,54 @@ def _check_key(request: Request) -> None:
             raise PermissionDenied(f"This API key's role ({key.role}) cannot upload data.")
     finally:
         session.close()
+
+
+class _RecentKeys:
+    """Keys that passed the pre-check in the last few seconds, by hash, so a client streaming samples
+    costs one database lookup per key every few seconds rather than two per request.
+
+    Only the pre-check trusts it: every unit of work authenticates the key again in the transaction that
+    stores the samples, so a revoked key stores nothing from the moment it is revoked; the cache only lets
+    its bodies be read (and then refused) for up to `ttl` seconds longer.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._until: dict[str, float] = {}
+
+    def fresh(self, digest: str) -> bool:
+        until = self._until.get(digest)
+        return until is not None and until > time.monotonic()
+
+    def remember(self, digest: str) -> None:
+        if len(self._until) >= self.size:
+            self._until.clear()  # many distinct keys at once: start over rather than track ages
+        self._until[digest] = time.monotonic() + self.ttl
+
+    def forget(self, digest: str) -> None:
+        self._until.pop(digest, None)
+
+
+_recent_keys = _RecentKeys()
+
+
+async def _precheck_key(request: Request) -> None:
+    """Refuse a missing, unknown or read-only key before the body is read (cached for a few seconds)."""
+    raw = request.headers.get("x-api-key")
+    if not raw:
+        raise NotAuthenticated("Missing x-api-key header.")
+    digest = token_hash(raw.strip())
+    if _recent_keys.fresh(digest):
+        return
+    await run_in_threadpool(_check_key, raw)
+    _recent_keys.remember(digest)
+
+
+def _forget_refused_key(request: Request, exc: DomainError) -> None:
+    """A key the unit of work refused (revoked, or its role lowered) is checked afresh next time."""
+    if isinstance(exc, (NotAuthenticated, PermissionDenied)) and (raw := request.headers.get("x-api-key")):
+        _recent_keys.forget(token_hash(raw.strip()))
 
 
 def _check_category(category: str) -> None:
@@ -204,10 +251,11 @@ async def ingest_files(category: str, request: Request) -> Response:
     """Upload files as samples; every multipart part named `data` is one file."""
     try:
         _check_category(category)
-        await run_in_threadpool(_check_key, request)
+        await _precheck_key(request)
         async with receive_multipart(request) as form:
             files = await run_in_threadpool(_files_work, request, category, form)
     except DomainError as exc:
+        _forget_refused_key(request, exc)
         return _ei_error(exc)
     if not any(f["success"] for f in files):
         first = next(f for f in files if not f["success"])
@@ -235,10 +283,11 @@ async def ingest_data(category: str, request: Request) -> Response:
         filename += ".cbor" if content_type == "application/cbor" else ".json"
     try:
         _check_category(category)
-        await run_in_threadpool(_check_key, request)
+        await _precheck_key(request)
         async with receive_body(request, filename) as path:
             name = await run_in_threadpool(_data_work, request, category, path, filename)
     except DomainError as exc:
+        _forget_refused_key(request, exc)
         return PlainTextResponse(exc.message, status_code=exc.status_code)
     return PlainTextResponse(name)
 
