@@ -25,6 +25,14 @@ register_nav("deploy", "Deployment", "/projects/{id}/deploy", order=60)
 DEFAULT_BOARD = "arduino-nano-33-ble-sense"
 
 
+def _history(session: Session, ctx: ProjectContext) -> list[tuple[int, list[Deployment]]]:
+    """The project's builds grouped by model version, newest version first."""
+    by_version: dict[int, list[Deployment]] = {}
+    for d in service.list_(session, ctx, limit=200)[0]:
+        by_version.setdefault(d.model_version, []).append(d)
+    return sorted(by_version.items(), key=lambda item: item[0], reverse=True)
+
+
 def _page(
     session: Session, ctx: ProjectContext, model_id: int | None, board_id: str | None
 ) -> dict[str, Any]:
@@ -33,9 +41,6 @@ def _page(
     models = [m for m in training.list_(session, ctx, limit=50)[0] if m.status == "ready" and m.int8_sha]
     model = next((m for m in models if m.id == model_id), None) or (models[0] if models else None)
     board = service.board_or_raise(board_id) if board_id else service.board_or_raise(DEFAULT_BOARD)
-    history: dict[int, list[Deployment]] = {}
-    for d in service.list_(session, ctx, limit=200)[0]:
-        history.setdefault(d.model_version, []).append(d)
     return {
         "ctx": ctx,
         "project": ctx.project,
@@ -46,7 +51,7 @@ def _page(
         "boards": service.boards(),
         "board": board,
         "kinds": KINDS,
-        "history": sorted(history.items(), reverse=True),
+        "history": _history(session, ctx),
         "errors": {},
     }
 
@@ -62,6 +67,8 @@ def _build_context(session: Session, ctx: ProjectContext, deployment: Deployment
         "job_finished": job is None or job.status in FINISHED,
         # The included job panel must not poll on its own: this partial polls and swaps it whole.
         "finished": True,
+        # Sent out of band once the build ends, so the history shows it without a reload.
+        "history": _history(session, ctx),
     }
 
 

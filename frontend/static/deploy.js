@@ -1,0 +1,13 @@
+// Deploy page: choosing another model reloads the page for it (its own estimates and history); choosing
+// a board highlights its row in the estimates table.
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.id === "model-select") {
+    const board = document.getElementById("board-select").value;
+    window.location.search = new URLSearchParams({ model: target.value, board }).toString();
+  } else if (target.id === "board-select") {
+    document.querySelectorAll("#estimates-table tr[data-board]").forEach((row) => {
+      row.classList.toggle("selected", row.dataset.board === target.value);
+    });
+  }
+});
