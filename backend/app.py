@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
@@ -57,6 +58,12 @@ API_ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such project or row (or not visible to you)"},
     422: {"model": ErrorBody, "description": "Invalid input; details name the field"},
 }
+
+
+def _is_out_of_range(exc: Exception) -> bool:
+    if isinstance(exc, OverflowError):
+        return "SQLite INTEGER" in str(exc)
+    return isinstance(exc, DataError) and getattr(exc.orig, "sqlstate", None) == "22003"
 
 
 def _wants_json(request: Request) -> bool:
@@ -143,15 +150,15 @@ def create_app() -> FastAPI:
         )
         return error_response(request, exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(OverflowError)
-    async def _overflow(request: Request, exc: OverflowError) -> Response:
-        # SQLite's driver cannot bind an integer past 64 bits (PostgreSQL compares it and finds nothing):
-        # such an id or offset in a request names nothing, so it is the client's error, not a 500.
-        if "SQLite INTEGER" not in str(exc):
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # An id or offset past the database's integer range names nothing: SQLite's driver cannot bind it
+        # (OverflowError) and PostgreSQL refuses it (SQLSTATE 22003). The client's error, not a 500.
+        if not _is_out_of_range(exc):
             raise exc
-        return error_response(
-            request, 422, "validation_error", "A number in the request is out of range (at most 2**63 - 1)."
-        )
+        return error_response(request, 422, "validation_error", "A number in the request is out of range.")
+
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
 
     import importlib
 
