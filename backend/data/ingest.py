@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
 from backend.core.config import get_settings
+from backend.core.db import utcnow
 from backend.core.errors import DomainError, InvalidInput, PayloadTooLarge
 from backend.data import formats, repository, storage
 from backend.data.formats._files import describe_bytes
@@ -367,7 +369,7 @@ def _store(
     meta = {**p.metadata, **(options.metadata or {})}
     if options.bounding_boxes is not None:
         meta["bounding_boxes"] = options.bounding_boxes
-    sample = Sample(
+    fields: dict[str, Any] = dict(
         project_id=ctx.project.id,
         name=plan.name,
         filename=plan.filename[:255],
@@ -386,10 +388,11 @@ def _store(
         ),
         content_sha256=plan.content_sha256,
         values_sha256=values_sha,
+        created_at=utcnow(),
     )
-    session.add(sample)
-    session.flush()
-    return sample
+    # One INSERT ... RETURNING rather than a unit-of-work flush: the same row and a persistent Sample, at
+    # a fraction of the ORM's bookkeeping on the ingestion hot path.
+    return session.scalars(insert(Sample).returning(Sample), [fields]).one()
 
 
 def _shape_fields(
