@@ -124,3 +124,16 @@ def test_a_member_builds_and_a_viewer_downloads_the_verified_zip_but_cannot_buil
     assert refused.status_code == 403
     history = client.get(f"/api/projects/{pid}/deployments").json()
     assert history["count"] == 1 and history["data"][0]["bundle_sha256"] == done["bundle_sha256"]
+
+
+def test_a_refused_build_on_the_page_says_why_next_to_the_form(client, studio: DeployStudio) -> None:  # type: ignore[no-untyped-def]
+    client.sign_in(studio.owner.email, PASSWORD)
+    resp = client.post(
+        f"/projects/{studio.project.id}/deploy/build", data={"board_id": "raspberry-pi-4", "kind": "arduino"}
+    )
+    assert resp.status_code == 422
+    assert 'id="build-error"' in resp.text
+    assert (
+        "board raspberry-pi-4 is not offered kind &#39;arduino&#39;; valid kinds for it: linux, c-library"
+        in resp.text
+    )
