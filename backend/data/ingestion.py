@@ -13,12 +13,15 @@ import posixpath
 import time
 import urllib.parse
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -29,11 +32,14 @@ from backend.core.security import token_hash
 from backend.data import service
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
+from backend.projects.models import ApiKey
 from backend.projects.permissions import Action, allows
 from backend.projects.service import ProjectContext
 
 router = APIRouter(tags=["ingestion (Edge Impulse compatible)"])
 
+# How stale an API key's last-used time may be; finer would cost a row update per uploaded file.
+LAST_USED_PRECISION = timedelta(minutes=1)
 # Parts that describe the samples of the same request rather than being samples themselves.
 SIDECARS = ("bounding_boxes.labels", "structured_labels.labels", "label_map.labels", "attachments.labels")
 _EI_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -113,7 +119,25 @@ def _context(session: Session, request: Request) -> ProjectContext:
     key = projects.authenticate_api_key(session, raw)
     if key is None:
         raise NotAuthenticated("Invalid or revoked API key.")
+    _coarse_last_used(key)
     return projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
+
+
+def _coarse_last_used(key: ApiKey) -> None:
+    """Keep the key's last-used time as it was when it is under a minute old.
+
+    Otherwise every upload updates the key's row: a client streaming samples through one key then
+    serializes its requests on that row's lock (PostgreSQL) and pays one more write each time.
+    """
+    history = inspect(key).attrs.last_used_at.history
+    if not history.deleted or not history.added:
+        return
+    before, now = history.deleted[0], history.added[0]
+    if before is None or now is None:
+        return
+    # SQLite hands back naive datetimes; both are UTC.
+    if now.replace(tzinfo=None) - before.replace(tzinfo=None) < LAST_USED_PRECISION:
+        set_committed_value(key, "last_used_at", before)
 
 
 def _check_key(raw: str) -> None:
@@ -226,9 +250,9 @@ def _ingest_parts(
 def _files_work(request: Request, category: str, form: ReceivedForm) -> list[dict[str, Any]]:
     """One unit of work per request, committed before the answer is sent (runs in the thread pool).
 
-    Without autoflush the key's last-used time is written with the samples at the end, so the database
-    write lock (SQLite) or the key's row lock (PostgreSQL) is held only for the inserts and the commit,
-    not while files are parsed and blobs written.
+    Without autoflush the key's last-used time (when it changes; see `_coarse_last_used`) is written with
+    the samples at the end, so the database write lock (SQLite) or the key's row lock (PostgreSQL) is held
+    only for the inserts and the commit, not while files are parsed and blobs written.
     """
     with session_scope() as session, session.no_autoflush:
         ctx = _context(session, request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -95,3 +97,27 @@ def test_the_memory_of_keys_stays_bounded() -> None:
     for i in range(10):
         recent.remember(str(i))
     assert len(recent._until) <= 4 and recent.fresh("9")
+
+
+def test_uploads_within_a_minute_leave_the_keys_last_used_time_as_it_was(
+    anon_http, world: World, csv_files: list[bytes], session: Session
+) -> None:
+    assert _post(anon_http, world.key, csv_files[0]).status_code == 200
+    session.expire_all()
+    (first,) = {k.last_used_at for k in _project_keys(session, world) if k.last_used_at is not None}
+    assert _post(anon_http, world.key, csv_files[1]).status_code == 200
+    session.expire_all()
+    assert {k.last_used_at for k in _project_keys(session, world) if k.last_used_at is not None} == {first}
+
+
+def test_a_keys_last_used_time_older_than_a_minute_is_brought_up_to_date(
+    anon_http, world: World, csv_files: list[bytes], session: Session
+) -> None:
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    for key in _project_keys(session, world):
+        key.last_used_at = old
+    session.commit()
+    assert _post(anon_http, world.key, csv_files[0]).status_code == 200
+    session.expire_all()
+    used = [k.last_used_at for k in _project_keys(session, world) if k.last_used_at is not None]
+    assert used and all(t.replace(tzinfo=None) > old.replace(tzinfo=None) for t in used)
