@@ -3,6 +3,7 @@ starting feature generation."""
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -344,10 +345,14 @@ def check_ready(
                     field="labels",
                 )
     if "regression" in kinds:
-        not_numbers = sorted(label for label in labelled if not _is_number(label))
-        if not_numbers:
+        # Every labelled sample counts (even one shorter than a window), so the first one is named.
+        wrong = [s for s in rows if s.label and not _is_number(s.label)]
+        if wrong:
+            first = wrong[0]
             raise InvalidInput(
-                f"Regression needs numeric labels; these are not numbers: {_list(not_numbers)}.",
+                f"Regression needs numeric labels; {len(wrong)} {category} samples are labelled with "
+                f"something else: {_list(sorted({s.label or '' for s in wrong}))} (first: sample "
+                f"{first.id}, {first.name}, labelled {first.label!r}). Label each sample with its value.",
                 field="labels",
             )
     if "anomaly" in kinds and category == "training":
@@ -366,11 +371,11 @@ def check_ready(
 
 
 def _is_number(text: str) -> bool:
+    """A finite number: "nan" and "inf" parse as floats but cannot be regression targets."""
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True
 
 
 # Feature generation -----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def train(
     architecture: Annotated[str | None, typer.Option(help="dense, conv1d, conv2d or custom.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the job and print the accuracies.")] = False,
 ) -> None:
-    """Train the impulse's learning block; with --wait, report float32 and int8 validation accuracy."""
+    """Train the impulse's learning block; with --wait, report float32 and int8 validation figures."""
     client = Client()
     pid = client.project_id(project)
     given = {
@@ -59,6 +59,11 @@ def train(
     for kind in ("float32", "int8"):
         if f"{kind}_accuracy" in result:
             typer.echo(f"{kind} validation accuracy: {result[f'{kind}_accuracy']:.2%}")
+        if f"{kind}_mae" in result:
+            typer.echo(
+                f"{kind} validation MAE {result[f'{kind}_mae']:.4g}, RMSE {result[f'{kind}_rmse']:.4g}, "
+                f"R² {result[f'{kind}_r2']:.3f}"
+            )
 
 
 @app.command("test")
@@ -74,6 +79,9 @@ def test_model(
     result = _wait(client, pid, job["id"], quiet=as_json)["result"]
     test = client.get(f"/api/projects/{pid}/testing/{result['test_id']}")
     metrics = test["metrics"]
+    if metrics.get("task") == "regression":
+        _print_regression_test(test, as_json)
+        return
     summary = {
         "model_id": test["model_id"],
         "dtype": metrics.get("dtype"),
@@ -94,6 +102,30 @@ def test_model(
         typer.echo(f"  {name:<20} precision {c['precision']:.3f}  recall {c['recall']:.3f}  f1 {c['f1']:.3f}")
 
 
+def _print_regression_test(test: dict[str, Any], as_json: bool) -> None:
+    """A regression test's MAE, RMSE and R², and each sample's actual and predicted value."""
+    metrics = test["metrics"]
+    summary = {
+        "model_id": test["model_id"],
+        "task": "regression",
+        "dtype": metrics.get("dtype"),
+        **{name: metrics[name] for name in ("mae", "rmse", "r2", "windows", "samples")},
+        "rows": [
+            {"sample": r["sample_name"], "actual": r["actual"], "predicted": r["predicted"]}
+            for r in test.get("rows") or []
+        ],
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    typer.echo(
+        f"test set ({summary['dtype']}): MAE {summary['mae']:.4g}, RMSE {summary['rmse']:.4g}, "
+        f"R² {summary['r2']:.3f} over {summary['windows']} windows of {summary['samples']} samples"
+    )
+    for r in summary["rows"]:
+        typer.echo(f"  {r['sample']:<30} actual {r['actual']:<10g} predicted {r['predicted']:g}")
+
+
 @app.command()
 def classify(
     files: Annotated[
@@ -103,7 +135,7 @@ def classify(
     model: Annotated[int | None, typer.Option(help="Model id (default: the newest ready one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Classify each file: overall label and scores, and each window's result."""
+    """Classify each file: overall label and scores (a regression: the mean value), and each window's."""
     client = Client()
     pid = client.project_id(project)
     results = []
@@ -116,18 +148,20 @@ def classify(
                 f"/api/projects/{pid}/classify/upload", files={"file": (path.name, fh)}, data=data
             )
         result = _wait(client, pid, job["id"], quiet=True)["result"]
+        shown = (
+            {"value": result["value"]}
+            if result.get("task") == "regression"
+            else {"label": result["label"], "scores": result["scores"]}
+        )
         results.append(
-            {
-                "file": str(path),
-                "label": result["label"],
-                "scores": result["scores"],
-                "windows": result["windows"],
-                "model_id": result["model_id"],
-            }
+            {"file": str(path), **shown, "windows": result["windows"], "model_id": result["model_id"]}
         )
     if as_json:
         typer.echo(json.dumps(results, indent=2))
         return
     for r in results:
+        if "value" in r:
+            typer.echo(f"{r['file']}: {r['value']:g} ({len(r['windows'])} windows; mean of their values)")
+            continue
         scores = ", ".join(f"{name} {s:.2f}" for name, s in r["scores"].items())
         typer.echo(f"{r['file']}: {r['label']} ({len(r['windows'])} windows; {scores})")

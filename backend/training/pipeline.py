@@ -265,3 +265,136 @@ def anomaly_test_results(
     summary["samples"] = len(rows)
     summary["samples_correct"] = sum(1 for r in rows if r["label"] == r["predicted"])
     return summary, rows
+
+
+# Regression -------------------------------------------------------------------------------------------------
+
+
+def regression_targets(labels: Sequence[str]) -> np.ndarray:
+    """Window targets ``[N]`` float32 from their labels (the studio's check refused non-numbers already)."""
+    try:
+        return np.array([float(label) for label in labels], dtype=np.float32)
+    except ValueError as exc:
+        raise ValueError(f"a regression label is not a number: {exc}") from exc
+
+
+def predict_values(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
+    """Predicted values ``[windows]`` of a one-output regression .tflite.
+
+    int8 runs through TFLM and its output is dequantized with the model's output scale and zero point
+    (``run_tflite`` does that), so the figures are what a device computes.
+    """
+    from workers.learn.evaluate import run_tflite
+
+    if len(X) == 0:
+        raise ValueError("no windows to run")
+    out = run_tflite(model_bytes, np.asarray(X, dtype=np.float32))
+    if out.shape[1] != 1:
+        raise ValueError(f"a regression model gives one value per window, this one gives {out.shape[1]}")
+    return out[:, 0]
+
+
+def _regression_summary(actual: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    from workers.learn.evaluate import regression_metrics
+
+    m = regression_metrics(actual, predicted)
+    return {"mae": m["mae"], "mse": m["mse"], "rmse": float(np.sqrt(m["mse"])), "r2": m["r2"]}
+
+
+def train_regression(
+    X: np.ndarray,
+    targets: np.ndarray,
+    params: Mapping[str, Any],
+    input_shape: Sequence[int],
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> TrainingOutcome:
+    """Train a one-output regression, export float32 and int8, and evaluate both on the validation split.
+
+    The metrics hold MAE, RMSE and R² per model kind, and the validation windows' actual values with
+    each kind's predictions (the results page plots them against each other).
+    """
+    from workers.learn.export import export_tflite, inspect_tflite
+    from workers.learn.train import TrainSettings
+    from workers.learn.train import train_regression as fit
+
+    settings = TrainSettings.from_params(params)
+    if len(input_shape) > 1:
+        settings = TrainSettings.from_params({**params, "feature_shape": tuple(input_shape)})
+    trained = fit(X, targets, settings, on_epoch=on_epoch, should_stop=should_stop)
+    if on_stage:
+        on_stage("Exporting float32 and int8 .tflite models")
+    # Calibrated on the training part only, as for classifiers, so validation stays unseen.
+    exported = export_tflite(trained.model, X[trained.train_indices])
+    results: dict[str, Any] = {
+        "task": "regression",
+        "split": "validation",
+        "samples": len(trained.validation_indices),
+    }
+    if len(trained.validation_indices):
+        if on_stage:
+            on_stage(f"Evaluating both models on {len(trained.validation_indices)} validation windows")
+        X_val, y_val = X[trained.validation_indices], targets[trained.validation_indices]
+        results["actual"] = [round(float(v), 6) for v in y_val]
+        for kind, model_bytes in (("float32", exported.float32), ("int8", exported.int8)):
+            predicted = predict_values(model_bytes, X_val)
+            results[kind] = {
+                **_regression_summary(y_val, predicted),
+                "predicted": [round(float(v), 6) for v in predicted],
+            }
+    info = inspect_tflite(exported.int8)
+    return TrainingOutcome(
+        float32=exported.float32,
+        int8=exported.int8,
+        keras=exported.keras,
+        metrics=results,
+        history={k: [float(v) for v in values] for k, values in trained.history.items()},
+        input_quantization=list(info.input_quantization),
+        output_quantization=list(info.output_quantization),
+        train_seconds=float(trained.train_seconds),
+    )
+
+
+def summarize_values(predicted: np.ndarray) -> dict[str, Any]:
+    """A recording's regression result: the mean of its windows' predictions, and each window's."""
+    mean = float(np.mean(predicted))
+    return {
+        "task": "regression",
+        "value": round(mean, 5),
+        "windows": [{"index": index, "value": round(float(v), 5)} for index, v in enumerate(predicted)],
+    }
+
+
+def regression_test_results(
+    predicted: np.ndarray,
+    labels: Sequence[str],
+    sample_ids: Sequence[int],
+    sample_names: Mapping[int, str] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """MAE, RMSE and R² over the testing windows, and one row per sample (its label, mean prediction)."""
+    actual = regression_targets(labels)
+    summary: dict[str, Any] = {"task": "regression", **_regression_summary(actual, predicted)}
+    summary["windows"] = len(actual)
+    members: dict[int, list[int]] = {}
+    for row, sample_id in enumerate(sample_ids):
+        members.setdefault(int(sample_id), []).append(row)
+    rows: list[dict[str, Any]] = []
+    for sample_id, picks in members.items():
+        value = float(predicted[picks].mean())
+        # Read from the label itself, so "0.8" shows as 0.8 rather than its float32 neighbour.
+        expected = float(labels[picks[0]])
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "sample_name": (sample_names or {}).get(sample_id, str(sample_id)),
+                "label": labels[picks[0]],
+                "actual": expected,
+                "predicted": round(value, 5),
+                "error": round(value - expected, 5),
+                "windows": len(picks),
+            }
+        )
+    summary["samples"] = len(rows)
+    return summary, rows

@@ -15,9 +15,9 @@ from backend.core.errors import InvalidInput
 from workers.learn.architecture import ArchitectureError, layer_shapes, preset_layers, validate_layers
 from workers.learn.blocks import LEARN_BLOCKS, InvalidParameter, LearnBlock
 
-# Learning-block kinds the studio trains: networks exported to .tflite, and anomaly models kept as
-# parameters (centroids or mixture components) that the firmware evaluates directly.
-TRAINABLE_KINDS = ("classifier", "anomaly")
+# Learning-block kinds the studio trains: networks exported to .tflite (classification, regression),
+# and anomaly models kept as parameters (centroids or mixture components) the firmware evaluates.
+TRAINABLE_KINDS = ("classifier", "regression", "anomaly")
 
 
 @dataclass(frozen=True)

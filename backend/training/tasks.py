@@ -83,9 +83,16 @@ def _set(model_id: int, **values: Any) -> None:
 
 def _summary(model: TrainedModel) -> dict[str, Any]:
     out: dict[str, Any] = {"model_id": model.id, "version": model.version}
+    metrics = model.metrics or {}
+    if metrics.get("task") == "regression":
+        out["task"] = "regression"
     for kind in ("float32", "int8"):
-        if kind in (model.metrics or {}):
-            out[f"{kind}_accuracy"] = model.metrics[kind]["accuracy"]
+        if kind not in metrics:
+            continue
+        if metrics.get("task") == "regression":
+            out.update({f"{kind}_{name}": metrics[kind][name] for name in ("mae", "rmse", "r2")})
+        else:
+            out[f"{kind}_accuracy"] = metrics[kind]["accuracy"]
     out["sizes"] = model.sizes
     return out
 
@@ -144,19 +151,32 @@ def train(job: JobContext) -> dict[str, Any]:
         X = np.asarray(features.X, dtype=np.float32)
         if LEARN_BLOCKS[params["learn_block_type"]].kind == "anomaly":
             return _train_anomaly(job, model, X, params)
-        y = np.asarray(features.y, dtype=np.int64)
-        labelled = y >= 0
-        X, y = X[labelled], y[labelled]
+        regression = LEARN_BLOCKS[params["learn_block_type"]].kind == "regression"
+        if regression:
+            # Regression targets are the labels read as numbers; unlabelled windows have none.
+            labelled = np.array([bool(label) for label in features.labels], dtype=bool)
+            try:
+                y = pipeline.regression_targets([label for label in features.labels if label])
+            except ValueError as exc:
+                raise JobFailed(str(exc)) from exc
+            X = X[labelled]
+            class_names = []
+        else:
+            y = np.asarray(features.y, dtype=np.int64)
+            labelled = y >= 0
+            X, y = X[labelled], y[labelled]
         if X.ndim != 2 or X.shape[1] != math.prod(input_shape):
             raise JobFailed(
                 f"The features have {X.shape[-1]} values per window but the learning block expects "
                 f"{math.prod(input_shape)}; generate features again for this impulse."
             )
         _set(model.id, class_names=class_names)
-        job.progress(
-            FEATURES_PCT,
-            f"{len(X)} windows of {X.shape[1]} features, classes: {', '.join(class_names)}",
+        described = (
+            f"targets from {float(y.min()):g} to {float(y.max()):g}"
+            if regression and len(y)
+            else f"classes: {', '.join(class_names)}"
         )
+        job.progress(FEATURES_PCT, f"{len(X)} windows of {X.shape[1]} features, {described}")
         epochs = int(settings["epochs"])
         history: dict[str, list[float]] = {}
 
@@ -168,16 +188,22 @@ def train(job: JobContext) -> dict[str, Any]:
             job.progress(pct, _fmt_epoch(epoch, epochs, logs))
 
         job.progress(TRAIN_START_PCT, f"Training for {epochs} epochs")
-        outcome = pipeline.train_classifier(
-            X,
-            y,
-            class_names,
-            settings,
-            input_shape,
-            on_epoch=on_epoch,
-            should_stop=job.cancelled,
-            on_stage=lambda line: job.progress(TRAIN_END_PCT + 5, line),
-        )
+        on_stage = lambda line: job.progress(TRAIN_END_PCT + 5, line)  # noqa: E731
+        if regression:
+            outcome = pipeline.train_regression(
+                X, y, settings, input_shape, on_epoch=on_epoch, should_stop=job.cancelled, on_stage=on_stage
+            )
+        else:
+            outcome = pipeline.train_classifier(
+                X,
+                y,
+                class_names,
+                settings,
+                input_shape,
+                on_epoch=on_epoch,
+                should_stop=job.cancelled,
+                on_stage=on_stage,
+            )
     except (TrainingCancelled, JobCancelled) as exc:
         _set(model.id, status=ModelStatus.cancelled)
         raise JobCancelled() from exc
@@ -212,15 +238,24 @@ def train(job: JobContext) -> dict[str, Any]:
         row.status = ModelStatus.ready
         s.flush()
         summary = _summary(row)
-    accuracies = ", ".join(
-        f"{kind} {summary[f'{kind}_accuracy']:.2%}"
-        for kind in ("float32", "int8")
-        if f"{kind}_accuracy" in summary
-    )
+    if summary.get("task") == "regression":
+        figures = ", ".join(
+            f"{kind} MAE {summary[f'{kind}_mae']:.4g}"
+            for kind in ("float32", "int8")
+            if f"{kind}_mae" in summary
+        )
+        heading = "validation"
+    else:
+        figures = ", ".join(
+            f"{kind} {summary[f'{kind}_accuracy']:.2%}"
+            for kind in ("float32", "int8")
+            if f"{kind}_accuracy" in summary
+        )
+        heading = "validation accuracy"
     job.progress(
         99,
         f"Model v{model.version} ready in {outcome.train_seconds:.1f} s of training"
-        + (f"; validation accuracy {accuracies}" if accuracies else ""),
+        + (f"; {heading} {figures}" if figures else ""),
     )
     return summary
 
@@ -265,25 +300,54 @@ def test_model(job: JobContext) -> dict[str, Any]:
     model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
     job.progress(5, f"Classifying {len(X)} windows with the {kind} model")
     parts = []
+    if _is_regression(model):
+        # Windows of unlabelled testing samples have no actual value to compare with.
+        keep = np.array([bool(label) for label in features.labels], dtype=bool)
+        X = X[keep]
+        features = _only_rows(features, keep)
+        if len(X) == 0:
+            raise JobFailed("No testing sample has a numeric label: label them with their values.")
     for start in range(0, len(X), TEST_CHUNK):
         parts.append(pipeline.classify_windows(model_bytes, X[start : start + TEST_CHUNK]))
         job.progress(5 + 90 * min(len(X), start + TEST_CHUNK) / len(X))
     scores = np.concatenate(parts)
+    if _is_regression(model):
+        metrics, rows = pipeline.regression_test_results(
+            scores[:, 0], list(features.labels), [int(i) for i in features.sample_ids], names
+        )
+        return _store_test(job, model, {**metrics, "dtype": kind}, rows)
     metrics, rows = pipeline.test_results(
         scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names, names
     )
     return _store_test(job, model, {**metrics, "dtype": kind}, rows)
 
 
+def _is_regression(model: TrainedModel) -> bool:
+    block = LEARN_BLOCKS.get(model.learn_block_type)
+    return block is not None and block.kind == "regression"
+
+
+def _only_rows(features: Any, keep: np.ndarray) -> Any:
+    """The labels and sample ids of the kept windows (what the regression test reads of the features)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        labels=[label for label, k in zip(features.labels, keep, strict=True) if k],
+        sample_ids=[i for i, k in zip(features.sample_ids, keep, strict=True) if k],
+    )
+
+
 def _store_test(job: JobContext, model: TrainedModel, metrics: dict, rows: list) -> dict[str, Any]:
     kind = metrics["dtype"]
+    # A regression has no accuracy; the column keeps 0 and the metrics carry MAE, RMSE and R².
+    accuracy = float(metrics.get("accuracy", 0.0))
     try:
         with session_scope() as s:
             test = ModelTest(
                 project_id=job.project_id,
                 model_id=model.id,
                 job_id=job.job_id,
-                accuracy=metrics["accuracy"],
+                accuracy=accuracy,
                 metrics=metrics,
                 rows=rows,
             )
@@ -302,12 +366,20 @@ def _store_test(job: JobContext, model: TrainedModel, metrics: dict, rows: list)
                 "accuracy": existing.accuracy,
                 "dtype": kind,
             }
+    if metrics.get("task") == "regression":
+        job.progress(
+            99,
+            f"Test set ({kind}): MAE {metrics['mae']:.4g}, RMSE {metrics['rmse']:.4g}, R² {metrics['r2']:.3f} "
+            f"over {metrics['windows']} windows of {metrics['samples']} samples",
+        )
+        figures = {name: metrics[name] for name in ("mae", "rmse", "r2")}
+        return {"test_id": test_id, "model_id": model.id, "task": "regression", "dtype": kind, **figures}
     job.progress(
         99,
-        f"Test set accuracy ({kind}): {metrics['accuracy']:.2%} over {metrics['windows']} windows, "
+        f"Test set accuracy ({kind}): {accuracy:.2%} over {metrics['windows']} windows, "
         f"{metrics['samples_correct']}/{metrics['samples']} samples right",
     )
-    return {"test_id": test_id, "model_id": model.id, "accuracy": metrics["accuracy"], "dtype": kind}
+    return {"test_id": test_id, "model_id": model.id, "accuracy": accuracy, "dtype": kind}
 
 
 @job_handler("classify")
@@ -343,8 +415,12 @@ def classify(job: JobContext) -> dict[str, Any]:
     else:
         kind = "int8" if model.int8_sha else "float32"
         model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
-        result = pipeline.summarize_sample(pipeline.classify_windows(model_bytes, X), model.class_names)
-    job.progress(99, f"{source}: {result['label']} ({len(X)} windows, {kind} model v{model.version})")
+        if _is_regression(model):
+            result = pipeline.summarize_values(pipeline.predict_values(model_bytes, X))
+        else:
+            result = pipeline.summarize_sample(pipeline.classify_windows(model_bytes, X), model.class_names)
+    outcome = f"{result['value']:g}" if result.get("task") == "regression" else result["label"]
+    job.progress(99, f"{source}: {outcome} ({len(X)} windows, {kind} model v{model.version})")
     return {
         "model_id": model.id,
         "version": model.version,

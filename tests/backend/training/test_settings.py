@@ -67,9 +67,14 @@ def test_custom_layers_must_end_flat_before_the_output_layer() -> None:
         settings.resolve("classifier", {}, {"architecture": "custom", "layers": layers}, (20, 6))
 
 
-def test_regression_blocks_are_refused_for_training_here() -> None:
+def test_regression_blocks_resolve_like_classifier_networks() -> None:
+    resolved = settings.resolve("regression", {}, {"architecture": "dense"}, (42,))
+    assert resolved.block.kind == "regression" and resolved.layers
+
+
+def test_unknown_learning_blocks_are_refused() -> None:
     with pytest.raises(InvalidInput) as exc:
-        settings.learn_block("regression")
+        settings.learn_block("no-such-block")
     assert exc.value.field == "learn_block"
 
 
