@@ -1,5 +1,5 @@
 // Deploy page: choosing another model reloads the page for it (its own estimates and history); choosing
-// a board highlights its row in the estimates table.
+// a board highlights its row in the estimates table and leaves only the bundle kinds it is offered.
 document.addEventListener("change", (event) => {
   const target = event.target;
   if (target.id === "model-select") {
@@ -9,5 +9,11 @@ document.addEventListener("change", (event) => {
     document.querySelectorAll("#estimates-table tr[data-board]").forEach((row) => {
       row.classList.toggle("selected", row.dataset.board === target.value);
     });
+    const offered = target.selectedOptions[0].dataset.kinds.split(" ");
+    const kind = document.getElementById("kind-select");
+    for (const option of kind.options) {
+      option.disabled = option.value !== "" && !offered.includes(option.value);
+    }
+    if (kind.selectedOptions[0].disabled) kind.value = "";
   }
 });

@@ -46,6 +46,12 @@ def test_deploy_the_demo_project_to_the_nano_33_ble_sense_and_download_the_zip(
     page.get_by_role("link", name="Deployment", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/projects/{pid}/deploy$"))
     expect(page.locator("#board-select")).to_have_value("arduino-nano-33-ble-sense")
+    # Only the bundle kinds a board is offered can be chosen.
+    page.locator("#board-select").select_option("raspberry-pi-4")
+    expect(page.locator('#kind-select option[value="arduino"]')).to_be_disabled()
+    expect(page.locator('#kind-select option[value="linux"]')).to_be_enabled()
+    page.locator("#board-select").select_option("arduino-nano-33-ble-sense")
+    expect(page.locator('#kind-select option[value="arduino"]')).to_be_enabled()
 
     # The per-board table arrives once each core has been measured in its emulator.
     nano = page.locator('#estimates-table tr[data-board="arduino-nano-33-ble-sense"]')
