@@ -3,7 +3,9 @@
 Run: ``python bench/ingest/run.py [--count 10000] [--clients 8] [--backends sqlite,postgres]``. Each run
 starts ``moteforge serve`` on a free loopback port with a fresh data dir (the embedded SQLite default, then
 a scratch PostgreSQL database when one is reachable), creates a project and key, and posts one 20-row,
-3-axis CSV per request. Prints samples/s and p50/p99 request latency; asserts nothing.
+3-axis CSV per request. Prints samples/s and p50/p99 request latency; asserts nothing. Server CPU is user
+plus system time, so it includes the kernel's work for each blob's fsync, and stays comparable when other
+work loads the machine (the wall figures do not).
 """
 
 from __future__ import annotations
