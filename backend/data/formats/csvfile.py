@@ -318,6 +318,8 @@ def _read_small_numeric(layout: _Layout, label_column: str | None) -> dict[str, 
     matrix = np.array(rows, dtype=np.float64)
     if matrix.shape != (len(rows), len(layout.columns)) or not np.isfinite(matrix).all():
         return None
+    if np.signbit(matrix[matrix == 0]).any():
+        return None  # pandas reads "-0" in an integer column as 0, float() as -0.0: let pandas decide
     return {col: matrix[:, i] for i, col in enumerate(layout.columns)}
 
 

@@ -68,6 +68,8 @@ def test_small_numeric_csv_parses_exactly_as_the_pandas_path(
         "0,1,2\n\n10,3,4\n",  # a blank line between rows
         "0,1,2\n10,3,4",  # no final newline
         "0,1,2\n5,3,4\n",  # irregular enough to warn
+        "0,-0,2\n10,3,4\n",  # an integer column with a negative zero
+        "0,-0.0,2\n10,3.5,4\n",  # a float column with a negative zero
     ],
 )
 def test_files_the_small_path_declines_or_accepts_end_as_the_pandas_path(body: str) -> None:
