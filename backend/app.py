@@ -22,6 +22,7 @@ from backend.core.config import get_settings
 from backend.core.csrf import CSRFMiddleware
 from backend.core.db import session_scope
 from backend.core.errors import DomainError, NotAuthenticated
+from backend.core.limits import BodyLimitMiddleware
 from backend.core.templates import FRONTEND, render
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CSRFMiddleware, secure=settings.secure_cookies)
+    app.add_middleware(BodyLimitMiddleware)
     app.mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static")
 
     @app.exception_handler(DomainError)

@@ -234,11 +234,6 @@ def test_upload_part_named_outside_latin1_is_stored_with_its_utf8_file_name(
     assert "ā" in resp.json()["files"][0]["filename"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JSON routes read a body of any size: there is no app-wide body limit yet (FastAPI's max_body_size "
-    "would also cap a multi-file upload in total, which the per-file upload limit deliberately does not)",
-)
 def test_oversize_json_body_is_413(admin_key: tuple[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     from backend.app import create_app
 
