@@ -298,26 +298,46 @@ def test_model(job: JobContext) -> dict[str, Any]:
         return _store_test(job, model, {**metrics, "dtype": model.learn_block_type}, rows)
     kind = "int8" if model.int8_sha else "float32"
     model_bytes = get_blob_store().read_bytes(model.int8_sha or model.float32_sha or "")
-    job.progress(5, f"Classifying {len(X)} windows with the {kind} model")
-    parts = []
     if _is_regression(model):
-        # Windows of unlabelled testing samples have no actual value to compare with.
-        keep = np.array([bool(label) for label in features.labels], dtype=bool)
-        X = X[keep]
-        features = _only_rows(features, keep)
-        if len(X) == 0:
-            raise JobFailed("No testing sample has a numeric label: label them with their values.")
+        return _test_regression(job, model, model_bytes, kind, X, features, names)
+    job.progress(5, f"Classifying {len(X)} windows with the {kind} model")
+    scores = _run_in_chunks(job, model_bytes, X)
+    metrics, rows = pipeline.test_results(
+        scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names, names
+    )
+    return _store_test(job, model, {**metrics, "dtype": kind}, rows)
+
+
+def _run_in_chunks(job: JobContext, model_bytes: bytes, X: np.ndarray) -> np.ndarray:
+    """The model's outputs ``[windows, outputs]``, reporting progress (and checking cancel) per chunk."""
+    parts = []
     for start in range(0, len(X), TEST_CHUNK):
         parts.append(pipeline.classify_windows(model_bytes, X[start : start + TEST_CHUNK]))
         job.progress(5 + 90 * min(len(X), start + TEST_CHUNK) / len(X))
-    scores = np.concatenate(parts)
-    if _is_regression(model):
-        metrics, rows = pipeline.regression_test_results(
-            scores[:, 0], list(features.labels), [int(i) for i in features.sample_ids], names
-        )
-        return _store_test(job, model, {**metrics, "dtype": kind}, rows)
-    metrics, rows = pipeline.test_results(
-        scores, _row_labels(features), [int(i) for i in features.sample_ids], model.class_names, names
+    return np.concatenate(parts)
+
+
+def _test_regression(
+    job: JobContext,
+    model: TrainedModel,
+    model_bytes: bytes,
+    kind: str,
+    X: np.ndarray,
+    features: Any,
+    names: dict[int, str],
+) -> dict[str, Any]:
+    """MAE, RMSE and R² of the model over the labelled testing windows, and each sample's mean value."""
+    # Windows of unlabelled testing samples have no actual value to compare with.
+    keep = [k for k, label in enumerate(features.labels) if label]
+    if not keep:
+        raise JobFailed("No testing sample has a numeric label: label each one with its value.")
+    job.progress(5, f"Predicting {len(keep)} windows with the {kind} model")
+    predicted = _run_in_chunks(job, model_bytes, X[keep])[:, 0]
+    metrics, rows = pipeline.regression_test_results(
+        predicted,
+        [features.labels[k] for k in keep],
+        [int(features.sample_ids[k]) for k in keep],
+        names,
     )
     return _store_test(job, model, {**metrics, "dtype": kind}, rows)
 
@@ -325,16 +345,6 @@ def test_model(job: JobContext) -> dict[str, Any]:
 def _is_regression(model: TrainedModel) -> bool:
     block = LEARN_BLOCKS.get(model.learn_block_type)
     return block is not None and block.kind == "regression"
-
-
-def _only_rows(features: Any, keep: np.ndarray) -> Any:
-    """The labels and sample ids of the kept windows (what the regression test reads of the features)."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(
-        labels=[label for label, k in zip(features.labels, keep, strict=True) if k],
-        sample_ids=[i for i, k in zip(features.sample_ids, keep, strict=True) if k],
-    )
 
 
 def _store_test(job: JobContext, model: TrainedModel, metrics: dict, rows: list) -> dict[str, Any]:
