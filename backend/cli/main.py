@@ -57,6 +57,7 @@ def serve(
     worker: Annotated[
         bool | None, typer.Option(help="Start a Celery worker alongside (default: settings).")
     ] = None,
+    workers: Annotated[int, typer.Option(help="Web server processes (scaled mode on more cores).")] = 1,
 ) -> None:
     """Run the studio: migrations, a Celery worker (embedded default) and the web server."""
     import uvicorn
@@ -81,7 +82,9 @@ def serve(
         console.print(
             f"Moteforge studio on [bold]http://{host}:{port}[/] (data in {settings.resolved_data_dir})"
         )
-        uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, log_level="info")
+        uvicorn.run(
+            "backend.app:create_app", factory=True, host=host, port=port, log_level="info", workers=workers
+        )
     finally:
         if proc is not None:
             stop_worker(proc)

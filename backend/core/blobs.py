@@ -35,6 +35,14 @@ def _check_digest(sha256: str) -> str:
     return sha256
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalBlobStore:
     """Blobs under root/ab/cd/<sha256>; a temp file in the same filesystem is renamed into place."""
 
@@ -68,6 +76,7 @@ class LocalBlobStore:
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
+                _fsync_dir(final.parent)  # the rename itself must survive a crash too
             return sha, size
         except BaseException:
             if os.path.exists(tmp_name):
