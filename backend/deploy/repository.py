@@ -50,15 +50,21 @@ def reusable(session: Session, project_id: int, inputs_sha256: str) -> Deploymen
     return (ready or list(rows) or [None])[0]
 
 
-def estimates_for(session: Session, model_id: int, cache_key: str) -> BoardEstimates | None:
-    return session.scalars(
-        select(BoardEstimates).where(
-            BoardEstimates.model_id == model_id, BoardEstimates.cache_key == cache_key
+def estimates_for(
+    session: Session, model_id: int, cache_key: str, *, lock: bool = False
+) -> BoardEstimates | None:
+    query = select(BoardEstimates).where(
+        BoardEstimates.model_id == model_id, BoardEstimates.cache_key == cache_key
+    )
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def estimates_of_model(session: Session, model_id: int) -> list[BoardEstimates]:
+    """Every table of the model (one per cache key), newest first."""
+    return list(
+        session.scalars(
+            select(BoardEstimates)
+            .where(BoardEstimates.model_id == model_id)
+            .order_by(BoardEstimates.id.desc())
         )
-    ).one_or_none()
-
-
-def latest_estimates(session: Session, model_id: int) -> BoardEstimates | None:
-    return session.scalars(
-        select(BoardEstimates).where(BoardEstimates.model_id == model_id).order_by(BoardEstimates.id.desc())
-    ).first()
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
 from backend.core.deps import AuthedPrincipal, CanRead, CanWrite, SessionDep
 from backend.deploy import service
@@ -13,6 +13,7 @@ from backend.deploy.schemas import (
     DeploymentDetail,
     DeploymentRead,
     EstimatesRead,
+    EstimatesStatus,
 )
 from backend.projects.schemas import ListOf
 
@@ -43,13 +44,78 @@ def get_board(board_id: str, _: AuthedPrincipal) -> BoardRead:
     return _board(service.board_or_raise(board_id))
 
 
-@router.get(PROJECT + "/deployments/estimates", response_model=EstimatesRead, responses=BUILD_ERRORS)
+def _status(state: service.EstimatesState) -> EstimatesStatus:
+    return EstimatesStatus(
+        model_id=state.model.id,
+        model_version=state.model.version,
+        status=state.status,  # type: ignore[arg-type]
+        job_id=state.job.id if state.job is not None and state.status != "measured" else None,
+        measured=list(state.measured),
+        boards=state.table,  # type: ignore[arg-type]
+    )
+
+
+def _read(state: service.EstimatesState) -> EstimatesRead:
+    return EstimatesRead(model_id=state.model.id, model_version=state.model.version, boards=state.table)  # type: ignore[arg-type]
+
+
+NOT_MEASURED = {
+    409: {
+        "description": "Not measured on every board yet: `error.details` gives `status` (`measuring` or "
+        "`not_measured`), the `job_id` measuring it (null when none runs) and the boards `measured` so far"
+    }
+}
+
+
+@router.get(
+    PROJECT + "/deploy/estimates", response_model=EstimatesRead, responses={**BUILD_ERRORS, **NOT_MEASURED}
+)
 def estimates(ctx: CanRead, session: SessionDep, model_id: int | None = Query(None)) -> EstimatesRead:
+    """The per-board RAM, flash and latency of the model (default: the newest ready one), once measured
+    on every board; starts nothing."""
     from backend.training import service as training
 
     model = training.ready_or_raise(session, ctx, model_id)
-    table = service.estimates_for_all_boards(session, ctx, model)
-    return EstimatesRead(model_id=model.id, model_version=model.version, boards=table)  # type: ignore[arg-type]
+    return _read(service.measured_or_raise(session, ctx, model))
+
+
+@router.post(
+    PROJECT + "/deploy/estimates",
+    response_model=EstimatesStatus,
+    status_code=202,
+    responses={
+        **BUILD_ERRORS,
+        200: {"description": "Already measured on every board: nothing started", "model": EstimatesStatus},
+        202: {
+            "description": "A `deploy-estimates` job measures it (`job_id`; the one already running, if any)"
+        },
+    },
+)
+def measure_estimates(
+    response: Response, ctx: CanWrite, session: SessionDep, model_id: int | None = Query(None)
+) -> EstimatesStatus:
+    """Measure the model on every board as a job: one per model at a time; boards a failed or cancelled
+    job left unmeasured are measured again. Follow it at /api/projects/{id}/jobs/{job_id}."""
+    from backend.training import service as training
+
+    model = training.ready_or_raise(session, ctx, model_id)
+    state = service.measure_estimates(session, ctx, model)
+    if state.complete:
+        response.status_code = 200
+    return _status(state)
+
+
+@router.get(
+    PROJECT + "/deployments/estimates",
+    response_model=EstimatesRead,
+    responses={**BUILD_ERRORS, **NOT_MEASURED},
+    deprecated=True,
+)
+def estimates_before_jobs(
+    ctx: CanRead, session: SessionDep, model_id: int | None = Query(None)
+) -> EstimatesRead:
+    """Earlier path of GET /deploy/estimates, answering the same (it used to measure inside the request)."""
+    return estimates(ctx, session, model_id)
 
 
 @router.post(PROJECT + "/deployments", response_model=DeploymentRead, status_code=202, responses=BUILD_ERRORS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,4 +72,17 @@ class BoardEstimate(BaseModel):
 class EstimatesRead(BaseModel):
     model_id: int
     model_version: int
+    boards: dict[str, BoardEstimate]
+
+
+class EstimatesStatus(BaseModel):
+    """A measurement of the per-board table: ``measured`` (every board), ``measuring`` (``job_id`` runs),
+    or ``not_measured`` (no job runs: never asked for, or the last one failed or was cancelled). ``boards``
+    holds every board: its measured figures, or its plan bound (``measured_on`` null) until it is measured."""
+
+    model_id: int
+    model_version: int
+    status: Literal["measured", "measuring", "not_measured"]
+    job_id: int | None
+    measured: list[str] = Field(description="The boards measured so far.")
     boards: dict[str, BoardEstimate]

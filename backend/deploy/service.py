@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
 from backend.core.blobs import get_blob_store
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.deploy import inputs, repository
 from backend.deploy.models import BoardEstimates, Deployment, DeploymentStatus
 from backend.jobs import service as jobs
+from backend.jobs.models import FINISHED, Job
 from backend.projects.service import ProjectContext
 from backend.training.models import TrainedModel
 from firmware.boards import BOARDS, BOARDS_FILE, Board, UnknownBoard, UnknownKind, check_kind, get_board
@@ -27,6 +29,7 @@ from firmware.deploy import estimate as estimation
 from firmware.deploy import manifest
 
 BUILD_JOB = "deploy-build"
+ESTIMATES_JOB = "deploy-estimates"
 # Bumped when the shape of a cached estimate table changes.
 ESTIMATES_VERSION = 1
 
@@ -60,60 +63,183 @@ def kind_for(board: Board, kind: str | None) -> str:
 
 
 # Estimates -------------------------------------------------------------------------------------------------
+#
+# Measuring every board takes tens of seconds (a build and an emulator run per core), so it is a
+# ``deploy-estimates`` job. Its table lives in one ``BoardEstimates`` row per (model, cache key), created
+# when the job starts and filled board by board; the row's unique key is what keeps a second request from
+# starting a second job. Until a board is measured, its plan bound (fits or not from the static memory plan)
+# stands in for it.
 
 
-def _estimates_key(spec: Any) -> str:
+@dataclass
+class EstimatesState:
+    """The per-board table of a model as far as it is known, and the job measuring it."""
+
+    model: TrainedModel
+    measured: dict[str, Any]  # {board_id: figures} of the boards measured so far
+    bounds: dict[str, Any]  # {board_id: plan bound} of the boards not measured yet
+    job: Job | None  # the newest measurement job of this table (running, or how the last one ended)
+
+    @property
+    def complete(self) -> bool:
+        return _complete(self.measured)
+
+    @property
+    def measuring(self) -> bool:
+        return self.job is not None and self.job.status not in FINISHED
+
+    @property
+    def status(self) -> str:
+        return "measured" if self.complete else "measuring" if self.measuring else "not_measured"
+
+    @property
+    def table(self) -> dict[str, Any]:
+        """Every board: its measured figures, else its plan bound (``measured_on`` None)."""
+        return {b.id: self.measured.get(b.id) or self.bounds[b.id] for b in boards()}
+
+
+def estimates_key(spec: Any) -> str:
     board_file = hashlib.sha256(BOARDS_FILE.read_bytes()).hexdigest()
     text = f"{ESTIMATES_VERSION}\n{estimation.CACHE_VERSION}\n{spec.model_sha256}\n{spec.dsp_config()}\n{board_file}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _board_estimate(spec: Any, board: Board) -> dict[str, Any]:
+def _complete(table: dict[str, Any]) -> bool:
+    """Every board measured without error (the key covers the board file, so the set of boards is fixed)."""
+    return all(b.id in table and "error" not in table[b.id] for b in boards())
+
+
+def measure_board(spec: Any, board: Board) -> dict[str, Any]:
+    """The board's measured figures; its plan bound and an ``error`` when its toolchain or emulator failed
+    (one board failing must not hide the others)."""
     try:
         return estimation.estimate(spec, board).to_json()
-    except Exception as exc:  # one board's toolchain failing must not hide the others
-        # The plan bound still says whether it fits; the row says why nothing was measured.
+    except Exception as exc:
         figures = estimation.plan_estimate(spec, board).to_json()
         return {**figures, "error": f"not measured: {str(exc).splitlines()[0][:300]}"}
 
 
-def estimates_for_all_boards(session: Session, ctx: ProjectContext, model: TrainedModel) -> dict[str, Any]:
-    """{board_id: {ram_bytes, flash_bytes, latency_ms, instructions, fits, reasons, measured_on[, error]}}
-    for the model's impulse (DSP included) on every board; computed once per model and cached (a table
-    where some board could not be measured is returned but not cached)."""
+_PLAN_BOUNDS: dict[str, dict[str, Any]] = {}
+
+
+def plan_bounds(spec: Any) -> dict[str, Any]:
+    """{board_id: plan bound} without building anything (a compile of the model per board, so kept per
+    process for the page's polls)."""
+    key = estimates_key(spec)
+    if key not in _PLAN_BOUNDS:
+        if len(_PLAN_BOUNDS) >= 64:
+            _PLAN_BOUNDS.pop(next(iter(_PLAN_BOUNDS)))
+        _PLAN_BOUNDS[key] = {b.id: estimation.plan_estimate(spec, b).to_json() for b in boards()}
+    return _PLAN_BOUNDS[key]
+
+
+def _estimates_job(session: Session, ctx: ProjectContext, model_id: int, key: str) -> Job | None:
+    rows, _ = jobs.list_(session, ctx, type_=ESTIMATES_JOB, limit=50)
+    return next(
+        (j for j in rows if j.params.get("model_id") == model_id and j.params.get("cache_key") == key), None
+    )
+
+
+def estimates(session: Session, ctx: ProjectContext, model: TrainedModel) -> EstimatesState:
+    """What is known of the model's table now; starts nothing. ``InvalidInput`` when the model cannot be
+    deployed at all."""
     spec, _ = inputs.impulse_spec(session, ctx, model)
-    key = _estimates_key(spec)
-    cached = repository.estimates_for(session, model.id, key)
-    if cached is not None:
-        return dict(cached.boards)
-    table = {board.id: _board_estimate(spec, board) for board in boards()}
-    if any("error" in row for row in table.values()):
-        return table  # not kept: the next visit measures the boards that failed again
-    try:
-        # A savepoint: two pages computing the same table at once keep the first row, not an error.
-        with session.begin_nested():
-            session.add(
-                BoardEstimates(project_id=ctx.project.id, model_id=model.id, cache_key=key, boards=table)
-            )
-    except IntegrityError:
-        pass
-    return table
+    return _state(session, ctx, model, spec, estimates_key(spec))
+
+
+def _state(session: Session, ctx: ProjectContext, model: TrainedModel, spec: Any, key: str) -> EstimatesState:
+    row = repository.estimates_for(session, model.id, key)
+    measured = {b.id: row.boards[b.id] for b in boards() if row is not None and b.id in row.boards}
+    bounds = {} if _complete(measured) else plan_bounds(spec)
+    return EstimatesState(model, measured, bounds, _estimates_job(session, ctx, model.id, key))
+
+
+def measured_or_raise(session: Session, ctx: ProjectContext, model: TrainedModel) -> EstimatesState:
+    """The model's complete table; ``Conflict`` naming the job measuring it (or saying none is) otherwise."""
+    state = estimates(session, ctx, model)
+    if state.complete:
+        return state
+    done = f"{len(state.measured)} of {len(BOARDS)} boards measured"
+    if state.measuring:
+        assert state.job is not None
+        message = f"Model v{model.version} is being measured: job {state.job.id}, {done}."
+    else:
+        message = (
+            f"Model v{model.version} is not measured on every board ({done}); start the measurement with "
+            f"POST /api/projects/{ctx.project.id}/deploy/estimates."
+        )
+    raise Conflict(
+        message,
+        details={
+            "status": state.status,
+            "job_id": state.job.id if state.measuring and state.job is not None else None,
+            "measured": list(state.measured),
+        },
+    )
+
+
+def measure_estimates(
+    session: Session, ctx: ProjectContext, model: TrainedModel, *, again: bool = True
+) -> EstimatesState:
+    """Start the ``deploy-estimates`` job of the model unless its table is complete or a job is measuring
+    it already. ``again=False`` (the page being shown) starts one only for a table never measured; an
+    explicit request also measures again what a failed, cancelled or partly failed job left."""
+    spec, _ = inputs.impulse_spec(session, ctx, model)
+    key = estimates_key(spec)
+    state = _state(session, ctx, model, spec, key)
+    if state.complete or state.measuring:
+        return state
+    row = repository.estimates_for(session, model.id, key, lock=True)
+    if row is not None and not again:
+        return state
+    if row is None:
+        try:
+            # The row is the lock: of two requests starting at once, the second one's insert fails here.
+            with session.begin_nested():
+                session.add(
+                    BoardEstimates(project_id=ctx.project.id, model_id=model.id, cache_key=key, boards={})
+                )
+        except IntegrityError:
+            return _state(session, ctx, model, spec, key)
+    else:
+        state = _state(session, ctx, model, spec, key)  # under the row lock: a job may have started since
+        if state.measuring:
+            return state
+    state.job = jobs.start(session, ctx, ESTIMATES_JOB, {"model_id": model.id, "cache_key": key})
+    return state
+
+
+def measured_boards(session: Session, model_id: int, key: str) -> dict[str, Any]:
+    row = repository.estimates_for(session, model_id, key)
+    return dict(row.boards) if row is not None else {}
+
+
+def store_board_estimate(
+    session: Session, project_id: int, model_id: int, key: str, board_id: str, figures: dict[str, Any]
+) -> None:
+    """Put one board's figures in the table; a retried job overwrites its own entries, never adds rows."""
+    row = repository.estimates_for(session, model_id, key, lock=True)
+    if row is None:
+        row = BoardEstimates(project_id=project_id, model_id=model_id, cache_key=key, boards={})
+        session.add(row)
+    row.boards = {**row.boards, board_id: figures}
+    session.flush()
 
 
 def cached_estimates(session: Session, ctx: ProjectContext, model: TrainedModel) -> dict[str, Any] | None:
-    """The cached table if it was computed already (None otherwise); never builds anything."""
+    """The boards measured so far (None when none was); never builds anything."""
     try:
         spec, _ = inputs.impulse_spec(session, ctx, model)
     except InvalidInput:
         return None
-    cached = repository.estimates_for(session, model.id, _estimates_key(spec))
-    return dict(cached.boards) if cached is not None else None
+    measured = measured_boards(session, model.id, estimates_key(spec))
+    return {board_id: e for board_id, e in measured.items() if "error" not in e} or None
 
 
 def estimate_summaries(session: Session, model_id: int) -> dict[str, str]:
-    """One line per board ("RAM 1.5 KB, flash 7.0 KB, 1.07 ms per window") from the table the deploy page
-    computed; empty when it was never computed (the training page must not wait for emulators)."""
-    row = repository.latest_estimates(session, model_id)
+    """One line per board ("RAM 1.5 KB, flash 7.0 KB, 1.07 ms per window") from the newest complete table
+    of the model; empty until one was measured (the training page must not wait for emulators)."""
+    row = next((r for r in repository.estimates_of_model(session, model_id) if _complete(r.boards)), None)
     if row is None:
         return {}
     lines = {}

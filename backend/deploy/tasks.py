@@ -114,3 +114,49 @@ def build(job: JobContext) -> dict[str, Any]:
         summary = _summary(deployment)
     job.progress(99, f"Verified bundle stored: {size / 1024:.1f} KB, sha256 {sha[:12]}…")
     return summary
+
+
+def _estimate_line(board_name: str, figures: dict[str, Any]) -> str:
+    line = f"{board_name}: RAM {figures['ram_bytes'] / 1024:.1f} KB, flash {figures['flash_bytes'] / 1024:.1f} KB"
+    if figures.get("latency_ms") is not None:
+        line += f", {figures['latency_ms']:.2f} ms per window"
+    if not figures["fits"]:
+        line += " (does not fit: " + "; ".join(figures["reasons"]) + ")"
+    return line + (f"; {figures['error']}" if figures.get("error") else "")
+
+
+@job_handler(service.ESTIMATES_JOB)
+def measure_estimates(job: JobContext) -> dict[str, Any]:
+    """Measure the model's impulse on every board, storing each board's figures as soon as it is measured
+    (the page shows them as they arrive); a retry skips the boards already measured."""
+    from backend.training import service as training
+
+    model_id, key = int(job.params["model_id"]), str(job.params["cache_key"])
+    with session_scope() as s:
+        ctx = training.worker_context(s, job.project_id)
+        model = training.get_or_raise(s, ctx, model_id)
+        spec, _ = inputs.impulse_spec(s, ctx, model)
+        if service.estimates_key(spec) != key:
+            raise JobFailed(
+                "The model's impulse or the board list changed since this measurement was asked for; "
+                "the Deploy page measures the current one."
+            )
+        done = service.measured_boards(s, model_id, key)
+    boards = service.boards()
+    failed = []
+    job.progress(2, f"Measuring model v{spec.model_version} on {len(boards)} boards")
+    for i, board in enumerate(boards, start=1):
+        figures = done.get(board.id)
+        if figures is None or "error" in figures:
+            figures = service.measure_board(spec, board)
+            with session_scope() as s:
+                service.store_board_estimate(s, job.project_id, model_id, key, board.id, figures)
+        if "error" in figures:
+            failed.append(board.id)
+        job.progress(2 + 97 * i / len(boards), _estimate_line(board.name, figures))
+    return {
+        "model_id": model_id,
+        "boards": len(boards),
+        "measured": len(boards) - len(failed),
+        "failed": failed,
+    }

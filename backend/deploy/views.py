@@ -3,6 +3,7 @@ model version) and the Boards page rendering the registry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -76,7 +77,49 @@ def _build_context(session: Session, ctx: ProjectContext, deployment: Deployment
 def deploy_page(
     request: Request, ctx: CanRead, session: SessionDep, model: int | None = None, board: str | None = None
 ) -> Response:
-    return render(request, "deploy/deploy.html", _page(session, ctx, model, board))
+    page = _page(session, ctx, model, board)
+    if page["model"] is not None:
+        # Shown without a measured table, the page starts measuring it; the plan bounds show meanwhile.
+        selected = page["model"]
+        page.update(
+            _estimates_context(
+                session,
+                ctx,
+                selected,
+                page["board"].id,
+                lambda: service.measure_estimates(session, ctx, selected, again=False),
+            )
+        )
+    return render(request, "deploy/deploy.html", page)
+
+
+def _estimates_context(
+    session: Session,
+    ctx: ProjectContext,
+    model: Any,
+    board_id: str | None,
+    measure: Callable[[], service.EstimatesState],
+) -> dict[str, Any]:
+    """The estimates partial: the table as far as it is measured (plan bounds for the rest) and the job."""
+    context: dict[str, Any] = {
+        "ctx": ctx,
+        "project": ctx.project,
+        "model": model,
+        "boards": service.boards(),
+        "selected_board": board_id or DEFAULT_BOARD,
+        "can_write": ctx.can(Action.write),
+    }
+    try:
+        state = measure()
+    except DomainError as exc:
+        return {**context, "problem": exc.message}
+    job = state.job if state.status != "measured" else None
+    return {
+        **context,
+        "state": state,
+        "job": job,
+        "logs": jobs.logs(session, job) if job is not None else [],
+    }
 
 
 @router.get("/projects/{project_id}/deploy/estimates")
@@ -86,17 +129,22 @@ def estimates_table(
     from backend.training import service as training
 
     selected = training.get_or_raise(session, ctx, model)
-    context: dict[str, Any] = {
-        "ctx": ctx,
-        "project": ctx.project,
-        "model": selected,
-        "boards": service.boards(),
-    }
-    context["selected_board"] = board or DEFAULT_BOARD
-    try:
-        context["estimates"] = service.estimates_for_all_boards(session, ctx, selected)
-    except DomainError as exc:
-        context["problem"] = exc.message
+    context = _estimates_context(
+        session, ctx, selected, board, lambda: service.estimates(session, ctx, selected)
+    )
+    return render(request, "deploy/_estimates.html", context)
+
+
+@router.post("/projects/{project_id}/deploy/estimates")
+def measure_estimates(
+    request: Request, ctx: CanWrite, session: SessionDep, model_id: int = Form(...), board: str = Form("")
+) -> Response:
+    from backend.training import service as training
+
+    selected = training.get_or_raise(session, ctx, model_id)
+    context = _estimates_context(
+        session, ctx, selected, board, lambda: service.measure_estimates(session, ctx, selected)
+    )
     return render(request, "deploy/_estimates.html", context)
 
 

@@ -138,7 +138,13 @@ def main() -> None:
         with session_scope() as s:
             ctx = context(s)
             model = s.query(TrainedModel).filter_by(project_id=pid).order_by(TrainedModel.id.desc()).first()
-            table = deploy.estimates_for_all_boards(s, ctx, model)
+            job = deploy.measure_estimates(s, ctx, model).job  # the estimates job, as the deploy page
+            model_id, job_id = model.id, job.id if job is not None else None
+        if job_id is not None:
+            _wait(job_id)
+        with session_scope() as s:
+            model = s.get(TrainedModel, model_id)
+            table = deploy.estimates(s, context(s), model).table
         print(f"\nDemo model v{model.version} per board ({time.perf_counter() - started:.1f} s to measure):")
         print(f"{'board':<28} {'RAM':>11} {'flash':>11} {'latency':>11}  {'instructions':>12}  fits")
         for board_id, e in table.items():

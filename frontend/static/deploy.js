@@ -17,3 +17,11 @@ document.addEventListener("change", (event) => {
     if (kind.selectedOptions[0].disabled) kind.value = "";
   }
 });
+// The estimates table is re-rendered while it is measured: keep the chosen board's row highlighted.
+document.addEventListener("htmx:afterSettle", () => {
+  const board = document.getElementById("board-select");
+  if (!board) return;
+  document.querySelectorAll("#estimates-table tr[data-board]").forEach((row) => {
+    row.classList.toggle("selected", row.dataset.board === board.value);
+  });
+});

@@ -61,6 +61,7 @@ VIEWER_MAY_POST = {("POST", "/projects/{project_id}/train/layers")}
 # owner and the viewer alike (this module trains nothing; the deploy tests cover them after training).
 NEEDS_A_TRAINED_MODEL = {
     ("GET", "/api/projects/{project_id}/deployments/estimates"),
+    ("GET", "/api/projects/{project_id}/deploy/estimates"),
     ("GET", "/projects/{project_id}/deploy/estimates"),
 }
 

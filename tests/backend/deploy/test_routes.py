@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.projects.permissions import Role
@@ -71,9 +72,60 @@ def test_the_deploy_page_offers_every_board_and_links_the_boards_page(client, st
     page = client.get(f"/projects/{studio.project.id}/deploy").text
     assert 'id="deploy-form"' in page and 'href="/boards"' in page
     assert all(f'value="{board_id}"' in page for board_id in BOARDS)
-    assert f"estimates?model={studio.model.id}" in page
     boards = client.get("/boards").text
     assert 'id="esp32-note"' in boards and "built, not emulated" in boards
+
+
+def test_showing_the_deploy_page_starts_one_measurement_and_shows_the_plan_bounds_meanwhile(
+    client, session: Session, studio: DeployStudio
+) -> None:  # type: ignore[no-untyped-def]
+    from backend.jobs.models import Job
+
+    client.sign_in(studio.owner.email, PASSWORD)
+    page = client.get(f"/projects/{studio.project.id}/deploy").text
+    again = client.get(f"/projects/{studio.project.id}/deploy").text
+    jobs = session.scalars(select(Job).where(Job.type == "deploy-estimates")).all()
+    assert len(jobs) == 1 and jobs[0].params["model_id"] == studio.model.id
+    for html in (page, again):
+        assert 'id="estimates" data-status="measuring"' in html and 'hx-trigger="every 1s"' in html
+        assert f"/deploy/estimates?model={studio.model.id}&board=arduino-nano-33-ble-sense" in html
+        assert f"0 of {len(BOARDS)} boards done" in html and f"#{jobs[0].id}</a>" in html
+    row = page.split('data-board="generic-cortex-m4f"')[1].split("</tr>")[0]
+    assert 'data-fits="yes" data-measured="no"' in row and "≥ " in row and "(plan)" in row
+    # The partial it polls answers the same state, without starting anything more.
+    partial = client.get(f"/projects/{studio.project.id}/deploy/estimates?model={studio.model.id}")
+    assert partial.status_code == 200 and 'data-status="measuring"' in partial.text
+    assert len(session.scalars(select(Job).where(Job.type == "deploy-estimates")).all()) == 1
+
+
+def test_the_estimates_api_answers_202_with_the_job_then_409_until_every_board_is_measured(
+    anon_http, session: Session, studio: DeployStudio
+) -> None:  # type: ignore[no-untyped-def]
+    pid, headers = studio.project.id, {"x-api-key": studio.key}
+    not_yet = anon_http.get(f"/api/projects/{pid}/deploy/estimates", headers=headers)
+    assert not_yet.status_code == 409
+    error = not_yet.json()["error"]
+    assert error["details"] == {"status": "not_measured", "job_id": None, "measured": []}
+    assert f"POST /api/projects/{pid}/deploy/estimates" in error["message"]
+    started = anon_http.post(f"/api/projects/{pid}/deploy/estimates", headers=headers)
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert body["status"] == "measuring" and body["model_id"] == studio.model.id and body["measured"] == []
+    assert (
+        list(body["boards"]) == list(BOARDS) and body["boards"]["generic-cortex-m4f"]["measured_on"] is None
+    )
+    same = anon_http.post(f"/api/projects/{pid}/deploy/estimates?model_id={studio.model.id}", headers=headers)
+    assert same.status_code == 202 and same.json()["job_id"] == body["job_id"]
+    job = anon_http.get(f"/api/projects/{pid}/jobs/{body['job_id']}", headers=headers).json()
+    assert job["type"] == "deploy-estimates" and job["status"] == "queued"
+    for path in ("deploy/estimates", "deployments/estimates"):
+        measuring = anon_http.get(f"/api/projects/{pid}/{path}", headers=headers)
+        assert measuring.status_code == 409
+        assert measuring.json()["error"]["details"]["job_id"] == body["job_id"]
+    assert (
+        anon_http.post(f"/api/projects/{pid}/deploy/estimates?model_id=999999", headers=headers).status_code
+        == 404
+    )
 
 
 def test_the_deploy_page_says_to_train_first_when_no_model_is_ready(client, session: Session) -> None:  # type: ignore[no-untyped-def]

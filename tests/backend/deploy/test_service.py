@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent
 from backend.core.blobs import get_blob_store
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.principal import Principal
 from backend.deploy import inputs, service
-from backend.deploy.models import Deployment
+from backend.deploy.models import BoardEstimates, Deployment
 from backend.jobs.models import Job
 from backend.jobs.runner import run_job
 from backend.projects import service as projects
@@ -192,14 +192,63 @@ def test_a_verified_bundle_is_stored_signed_and_reused_for_identical_inputs(
     assert _jobs(session) == jobs_before
 
 
-@pytest.mark.slow
-@pytest.mark.qemu
-def test_estimates_cover_every_board_and_are_computed_once_per_model(
+def _estimate_rows(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(BoardEstimates)) or 0)
+
+
+def test_asking_twice_for_estimates_starts_one_job_and_plan_bounds_show_meanwhile(
     session: Session, studio: DeployStudio
 ) -> None:
-    table = service.estimates_for_all_boards(session, studio.ctx, studio.model)
+    first = service.measure_estimates(session, studio.ctx, studio.model, again=False)
     session.commit()
-    assert list(table) == list(BOARDS)
+    again = service.measure_estimates(session, studio.ctx, studio.model)
+    session.commit()
+    assert first.job is not None and again.job is not None and again.job.id == first.job.id
+    assert first.job.type == "deploy-estimates" and first.status == again.status == "measuring"
+    assert _jobs(session) == 1 and _estimate_rows(session) == 1
+    # Nothing measured yet: every board has its plan bound, which already says whether the model fits.
+    assert first.measured == {} and list(first.table) == list(BOARDS)
+    m4f = first.table["generic-cortex-m4f"]
+    assert m4f["fits"] and m4f["measured_on"] is None and m4f["latency_ms"] is None and m4f["ram_bytes"] > 0
+    with pytest.raises(Conflict) as refused:
+        service.measured_or_raise(session, studio.ctx, studio.model)
+    assert refused.value.details == {"status": "measuring", "job_id": first.job.id, "measured": []}
+    assert f"job {first.job.id}, 0 of {len(BOARDS)} boards measured" in refused.value.message
+
+
+def test_a_cancelled_measurement_is_not_restarted_by_showing_the_page_but_on_request(
+    session: Session, studio: DeployStudio
+) -> None:
+    from backend.jobs import service as jobs
+
+    first = service.measure_estimates(session, studio.ctx, studio.model)
+    session.commit()
+    jobs.cancel(session, studio.ctx, first.job.id)
+    session.commit()
+    shown = service.measure_estimates(session, studio.ctx, studio.model, again=False)
+    assert shown.status == "not_measured" and shown.job.id == first.job.id
+    with pytest.raises(Conflict, match="start the measurement with POST"):
+        service.measured_or_raise(session, studio.ctx, studio.model)
+    asked = service.measure_estimates(session, studio.ctx, studio.model)
+    session.commit()
+    assert asked.status == "measuring" and asked.job.id != first.job.id
+    assert _jobs(session) == 2 and _estimate_rows(session) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_the_estimates_job_measures_every_board_once_and_a_retry_adds_no_rows(
+    session: Session, studio: DeployStudio
+) -> None:
+    from backend.jobs import service as jobs
+
+    job = service.measure_estimates(session, studio.ctx, studio.model).job
+    session.commit()
+    assert run_job(job.id) == "succeeded"
+    session.expire_all()
+    state = service.measured_or_raise(session, studio.ctx, studio.model)
+    table = state.table
+    assert list(table) == list(BOARDS) and state.measured == table
     m4f = table["generic-cortex-m4f"]
     assert m4f["fits"] and m4f["measured_on"] == "cortex-m4" and m4f["instructions"] > 0
     # Latency is the instruction count at the board's clock; the M4F boards differ only by clock.
@@ -209,12 +258,58 @@ def test_estimates_cover_every_board_and_are_computed_once_per_model(
     assert table["esp32"]["measured_on"] == "cortex-m4"
     assert table["wasm"]["latency_ms"] is None
     assert service.cached_estimates(session, studio.ctx, studio.model) == table
+    # One progress line per board, in the registry's order.
+    lines = [log.line for log in jobs.logs(session, session.get(Job, job.id))]
+    board_lines = [line for line in lines if line.split(":")[0] in {b.name for b in BOARDS.values()}]
+    assert [line.split(":")[0] for line in board_lines] == [b.name for b in BOARDS.values()]
+    # Complete: asking again starts nothing. The same job delivered twice stores into the same row.
+    assert service.measure_estimates(session, studio.ctx, studio.model).job.id == job.id
+    retry = jobs.start(session, studio.ctx, service.ESTIMATES_JOB, dict(job.params))
+    session.commit()
+    assert run_job(retry.id) == "succeeded"
+    session.expire_all()
+    assert _estimate_rows(session) == 1
+    assert service.estimates(session, studio.ctx, studio.model).table == table
     # The training results page shows the same figures, one line per board.
     lines = training.estimates(studio.model)
     assert list(lines) == list(BOARDS)
     assert lines["generic-cortex-m4f"].startswith("RAM ") and lines["generic-cortex-m4f"].endswith(
         " ms per window"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_a_board_that_fails_to_measure_keeps_the_table_incomplete_until_measured_again(
+    session: Session, studio: DeployStudio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from firmware.deploy import estimate as estimation
+
+    real = estimation.estimate
+
+    def m7_toolchain_broken(spec, board, **kwargs):  # type: ignore[no-untyped-def]
+        if board.id == "generic-cortex-m7":
+            raise RuntimeError("arm-none-eabi-gcc: not found\nmore")
+        return real(spec, board, **kwargs)
+
+    monkeypatch.setattr(estimation, "estimate", m7_toolchain_broken)
+    job = service.measure_estimates(session, studio.ctx, studio.model).job
+    session.commit()
+    assert run_job(job.id) == "succeeded"
+    session.expire_all()
+    state = service.estimates(session, studio.ctx, studio.model)
+    assert state.status == "not_measured" and len(state.measured) == len(BOARDS)
+    assert state.table["generic-cortex-m7"]["error"] == "not measured: arm-none-eabi-gcc: not found"
+    assert state.table["generic-cortex-m7"]["fits"]  # the plan bound still says it fits
+    assert session.get(Job, job.id).result["failed"] == ["generic-cortex-m7"]
+    assert training.estimates(studio.model) == {}  # only a complete table reaches the training page
+    monkeypatch.setattr(estimation, "estimate", real)
+    again = service.measure_estimates(session, studio.ctx, studio.model)
+    session.commit()
+    assert again.job.id != job.id and run_job(again.job.id) == "succeeded"
+    session.expire_all()
+    assert service.estimates(session, studio.ctx, studio.model).status == "measured"
+    assert _estimate_rows(session) == 1
 
 
 def test_the_training_page_shows_no_estimates_before_the_deploy_page_measured_them(
