@@ -15,7 +15,6 @@ from typing import Any
 from firmware.boards import Board, check_kind, get_board
 from firmware.codegen.emit import moteforge_version
 from firmware.deploy import layouts, manifest
-from firmware.deploy.anomaly import SCORE_NAME
 from firmware.deploy.estimate import DoesNotFit, check_fits, estimate, measure_target, record_build
 from firmware.deploy.runners import (
     CLASSIFY_TOOLCHAINS,
@@ -70,12 +69,7 @@ class _Verifier:
         self.lines: list[str] = []
         self.problems: list[str] = []
         self.checks: list[dict[str, Any]] = []
-        self.scoring = Scoring(
-            names=(SCORE_NAME,) if spec.is_anomaly else spec.class_names,
-            scale=tree.output_scale,
-            zero_point=tree.output_zero_point,
-            threshold=tree.anomaly_threshold,
-        )
+        self.scoring = Scoring.of(spec, tree)
         self.built: tuple[Target, Path] | None = None  # the harness build, measured for the size report
         self._log = log
 

@@ -19,7 +19,7 @@ from firmware.deploy.spec import ImpulseSpec
 from firmware.targets import Target, measure
 from firmware.targets.insn_count import default_cache_dir
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: anomaly blocks are keyed by their parameters (they have no .tflite)
 # Boards without an emulator (Xtensa) are estimated from the nearest core we can run.
 PROXY_TARGET = "cortex-m4"
 # Code of the runtime and the DSP is not in the plan; a Cortex-M build of a small impulse links about this.

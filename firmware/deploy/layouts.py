@@ -78,6 +78,11 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
         "classes": (
             f"one anomaly score, anomalous above {float((spec.anomaly or {})['threshold']):g}"
             if spec.is_anomaly
+            else (
+                "none, a regression: `scores[0]` is the predicted value, and classify prints "
+                '`{"windows": [{"index", "value"}], "value"}`'
+            )
+            if spec.is_regression
             else ", ".join(spec.class_names)
         ),
         "frequency": f"{spec.input.frequency_hz:g}",

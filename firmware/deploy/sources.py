@@ -14,7 +14,7 @@ from string import Template
 from firmware.codegen.emit import moteforge_version
 from firmware.compiler import RUNTIME_DIR, compile_model
 from firmware.deploy.anomaly import SCORE_NAME, emit_anomaly
-from firmware.deploy.spec import ImpulseSpec
+from firmware.deploy.spec import VALUE_NAME, ImpulseSpec
 from firmware.dsp_codegen import emit_block
 from workers.learn.export import inspect_tflite
 from workers.pipeline.windowing import frames_per_window, stride_frames
@@ -25,6 +25,10 @@ IMPULSE_DIR = "impulse"
 RUNTIME_DIRS = ("runtime/include", "runtime/src", "runtime/dsp")
 INCLUDE_DIRS = (IMPULSE_DIR, "runtime/include", "runtime/dsp")
 ARM_DIR = "runtime/arch/arm"
+REGRESSION_DEFINES = (
+    "/* A regression: the one output (MF_IMPULSE_CLASSES is 1) is the predicted value, dequantized. */\n"
+    "#define MF_IMPULSE_REGRESSION 1\n"
+)
 
 
 class ImpulseMismatch(ValueError):
@@ -115,13 +119,15 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         class_names: tuple[str, ...] = (SCORE_NAME,)
         in_q, out_q, threshold = (0.0, 0), (1.0, 0), float(spec.anomaly["threshold"])
     else:
-        in_q, out_q = _compile_classifier(spec, offset, impulse)
+        # A regression runs like a classifier (int8 model, dequantized outputs) with one output, its value.
+        class_names = (VALUE_NAME,) if spec.is_regression else spec.class_names
+        in_q, out_q = _compile_classifier(spec, offset, impulse, class_names)
         learn_defines, learn = (
-            "#define MF_IMPULSE_ANOMALY 0\n",
+            "#define MF_IMPULSE_ANOMALY 0\n" + (REGRESSION_DEFINES if spec.is_regression else ""),
             (C_DIR / "learn_classifier.c.part").read_text(),
         )
         learn_includes = '#include "mf_model.h"'
-        class_names, threshold = spec.class_names, None
+        threshold = None
 
     fields = {
         "banner": _banner(spec),
@@ -183,10 +189,10 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
 
 
 def _compile_classifier(
-    spec: ImpulseSpec, features: int, impulse: Path
+    spec: ImpulseSpec, features: int, impulse: Path, class_names: tuple[str, ...]
 ) -> tuple[tuple[float, int], tuple[float, int]]:
-    """Check the model against the features and classes, compile it into ``impulse``; its (input, output)
-    quantization as (scale, zero point)."""
+    """Check the model against the features and outputs (``class_names``, or a regression's one value),
+    compile it into ``impulse``; its (input, output) quantization as (scale, zero point)."""
     info = inspect_tflite(spec.model)
     if info.dtype != "int8":
         raise ImpulseMismatch("the model is not full int8; deploy the int8 model")
@@ -194,8 +200,12 @@ def _compile_classifier(
     model_outputs = math.prod(int(d) for d in info.output_shape)
     if model_inputs != features:
         raise ImpulseMismatch(f"the model takes {model_inputs} values, the processing blocks give {features}")
-    if model_outputs != len(spec.class_names):
-        raise ImpulseMismatch(f"the model gives {model_outputs} scores for {len(spec.class_names)} classes")
+    if spec.is_regression and model_outputs != 1:
+        raise ImpulseMismatch(
+            f"a regression model gives one value per window, this one gives {model_outputs}"
+        )
+    if model_outputs != len(class_names):
+        raise ImpulseMismatch(f"the model gives {model_outputs} scores for {len(class_names)} classes")
     with tempfile.TemporaryDirectory(prefix="mf-deploy-model-") as tmp:
         compile_model(spec.model, Path(tmp), prefix="mf_")
         for name in ("mf_model.c", "mf_model.h"):

@@ -13,8 +13,11 @@ from typing import Any
 import workers.dsp as dsp
 from firmware.dsp_codegen import C_BLOCKS
 
-LEARN_TYPES = ("classifier", "anomaly-kmeans", "anomaly-gmm")
-"""Learning blocks a bundle can run: an int8 classifier, or K-means / Gaussian-mixture anomaly scores."""
+LEARN_TYPES = ("classifier", "regression", "anomaly-kmeans", "anomaly-gmm")
+"""Learning blocks a bundle can run: an int8 classifier, an int8 one-output regression, or K-means /
+Gaussian-mixture anomaly scores."""
+VALUE_NAME = "value"
+"""The one output of a regression, as the studio names it (``summarize_values``)."""
 
 
 class InvalidSpec(ValueError):
@@ -94,13 +97,24 @@ class ImpulseSpec:
             raise InvalidSpec("a classifier needs its class names")
         if self.learn_type.startswith("anomaly") and not self.anomaly:
             raise InvalidSpec("an anomaly block needs its fitted parameters (anomaly)")
+        if self.learn_type in ("classifier", "regression") and not self.model:
+            raise InvalidSpec(f"a {self.learn_type} needs its int8 .tflite model")
 
     @property
     def is_anomaly(self) -> bool:
         return self.learn_type.startswith("anomaly")
 
     @property
+    def is_regression(self) -> bool:
+        return self.learn_type == "regression"
+
+    @property
     def model_sha256(self) -> str:
+        """sha256 of the .tflite, or for an anomaly block (no .tflite) of its parameters as canonical JSON,
+        so that caches and manifests tell two fitted anomaly blocks apart."""
+        if self.is_anomaly and not self.model:
+            text = json.dumps(self.anomaly, sort_keys=True, separators=(",", ":"), default=float)
+            return hashlib.sha256(text.encode()).hexdigest()
         return hashlib.sha256(self.model).hexdigest()
 
     def dsp_config(self) -> str:

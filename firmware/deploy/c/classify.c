@@ -1,5 +1,6 @@
 /* Moteforge example: classify one recording read as CSV on stdin and print the result as JSON, the shape
- * `moteforge classify --json` gives per file: {"label", "scores", "windows": [{"index", "label", "scores"}]}.
+ * `moteforge classify --json` gives per file: {"label", "scores", "windows": [{"index", "label", "scores"}]}
+ * for a classifier, {"value", "windows": [{"index", "value"}]} for a regression.
  *
  *   classify [--interval-ms MS] < recording.csv
  *
@@ -7,7 +8,8 @@
  * "ms", optionally with a unit) is ignored; the other columns are the axes in the impulse's order. Rows are
  * MS milliseconds apart (default: the impulse's own rate); other rates are resampled linearly and windows
  * are cut exactly as the studio cuts them. The overall result averages the windows' scores; an anomaly
- * block prints its one "anomaly score", "normal" or "anomaly" against its threshold, as the studio. */
+ * block prints its one "anomaly score", "normal" or "anomaly" against its threshold, as the studio; a
+ * regression prints its predicted value, the mean of the windows' values. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +17,11 @@
 #include <string.h>
 
 #include "mf_impulse.h"
+
+/* Only a regression's header defines it. */
+#ifndef MF_IMPULSE_REGRESSION
+#define MF_IMPULSE_REGRESSION 0
+#endif
 
 #define LINE_MAX_BYTES 65536
 #define MAX_COLUMNS 64
@@ -66,6 +73,7 @@ static int split(char *line, char **cells)
     }
 }
 
+#if !MF_IMPULSE_REGRESSION
 static void print_string(const char *text)
 {
     putchar('"');
@@ -81,9 +89,14 @@ static void print_string(const char *text)
     }
     putchar('"');
 }
+#endif
 
 static void print_result(const float *scores)
 {
+#if MF_IMPULSE_REGRESSION
+    /* As the studio reports a regression: the value, no label and no scores. */
+    printf("\"value\": %.5f", scores[0]);
+#else
     int k;
     printf("\"label\": ");
 #if MF_IMPULSE_ANOMALY
@@ -98,6 +111,7 @@ static void print_result(const float *scores)
         printf(": %.5f", scores[k]);
     }
     printf("}");
+#endif
 }
 
 /* Linear interpolation onto the impulse's grid t_k = k * 1000 / F ms, from the first reading up to the

@@ -1,9 +1,32 @@
 // Moteforge example: classify motion read from the Arduino Nano 33 BLE Sense's LSM9DS1 IMU and print the
-// class over Serial. Axes are taken in the order acceleration X Y Z (g), gyroscope X Y Z (dps), magnetic
+// result over Serial. Axes are taken in the order acceleration X Y Z (g), gyroscope X Y Z (dps), magnetic
 // field X Y Z (uT): the first MF_IMPULSE_AXES of them feed the impulse, so record training data the same way.
 #include <Arduino_LSM9DS1.h>
 
 #include "mf_impulse.h"
+
+// Only a regression's header defines it.
+#ifndef MF_IMPULSE_REGRESSION
+#define MF_IMPULSE_REGRESSION 0
+#endif
+
+// One line per window: the class and its score; an anomaly block's score and "normal" or "anomaly"
+// against its threshold; or a regression's predicted value.
+static void print_result(const float *scores) {
+#if MF_IMPULSE_ANOMALY
+  Serial.print("anomaly score ");
+  Serial.print(scores[0], 5);
+  Serial.println(scores[0] > MF_IMPULSE_ANOMALY_THRESHOLD ? " anomaly" : " normal");
+#elif MF_IMPULSE_REGRESSION
+  Serial.print("value ");
+  Serial.println(scores[0], 5);
+#else
+  int best = mf_impulse_argmax(scores);
+  Serial.print(mf_impulse_class_names[best]);
+  Serial.print(" ");
+  Serial.println(scores[best], 3);
+#endif
+}
 
 static float frames[MF_IMPULSE_WINDOW_FRAMES * MF_IMPULSE_AXES];
 static int filled = 0;
@@ -46,10 +69,7 @@ void loop() {
   }
   float scores[MF_IMPULSE_CLASSES];
   if (mf_impulse_run_window(frames, scores) == 0) {
-    int best = mf_impulse_argmax(scores);
-    Serial.print(mf_impulse_class_names[best]);
-    Serial.print(" ");
-    Serial.println(scores[best], 3);
+    print_result(scores);
   }
   // Slide by the impulse's stride: keep the newest frames, as the studio's windows overlap.
   const int keep = MF_IMPULSE_WINDOW_FRAMES - MF_IMPULSE_STRIDE_FRAMES;

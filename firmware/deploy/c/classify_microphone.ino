@@ -1,9 +1,32 @@
-// Moteforge example: classify sound from the Arduino Nano 33 BLE Sense's PDM microphone and print the class
+// Moteforge example: classify sound from the Arduino Nano 33 BLE Sense's PDM microphone and print the result
 // over Serial. The microphone runs at the impulse's rate (MF_IMPULSE_FREQUENCY_HZ, 16000 Hz on this board
 // by default); samples are scaled to [-1, 1) like 16-bit WAV files in the studio.
 #include <PDM.h>
 
 #include "mf_impulse.h"
+
+// Only a regression's header defines it.
+#ifndef MF_IMPULSE_REGRESSION
+#define MF_IMPULSE_REGRESSION 0
+#endif
+
+// One line per window: the class and its score; an anomaly block's score and "normal" or "anomaly"
+// against its threshold; or a regression's predicted value.
+static void print_result(const float *scores) {
+#if MF_IMPULSE_ANOMALY
+  Serial.print("anomaly score ");
+  Serial.print(scores[0], 5);
+  Serial.println(scores[0] > MF_IMPULSE_ANOMALY_THRESHOLD ? " anomaly" : " normal");
+#elif MF_IMPULSE_REGRESSION
+  Serial.print("value ");
+  Serial.println(scores[0], 5);
+#else
+  int best = mf_impulse_argmax(scores);
+  Serial.print(mf_impulse_class_names[best]);
+  Serial.print(" ");
+  Serial.println(scores[best], 3);
+#endif
+}
 
 static float window[MF_IMPULSE_WINDOW_FRAMES];
 static volatile int filled = 0;
@@ -37,10 +60,7 @@ void loop() {
   }
   float scores[MF_IMPULSE_CLASSES];
   if (mf_impulse_run_window(window, scores) == 0) {
-    int best = mf_impulse_argmax(scores);
-    Serial.print(mf_impulse_class_names[best]);
-    Serial.print(" ");
-    Serial.println(scores[best], 3);
+    print_result(scores);
   }
   // Slide by the impulse's stride; the interrupt is paused while the kept samples move.
   const int keep = MF_IMPULSE_WINDOW_FRAMES - MF_IMPULSE_STRIDE_FRAMES;

@@ -215,3 +215,33 @@ def keyword_spec_and_samples() -> tuple[ImpulseSpec, list[TestSample]]:
         scores = classify_tflite(spec.model, generate_batch("mfcc", batch, 8000.0, params))
         samples.append(TestSample(f"tone-{n}", values, 0.125, summarize_sample(scores, names)))
     return spec, samples
+
+
+def regression_spec(directory: Path) -> ImpulseSpec:
+    """The demo windowing and blocks into a regression trained by the studio's own pipeline: each
+    BasicMotions window's target is its recording's activity index (0 to 3) as a number."""
+    path = directory / "basic_motions_regression.tflite"
+    if not path.exists():
+        from backend.training.pipeline import train_regression
+
+        recordings, labels, _ = basic_motions()
+        feats = [studio_features(rec, INTERVAL_MS) for rec in recordings]
+        X = np.concatenate(feats).astype(np.float32)
+        y = np.concatenate([np.full(len(f), float(k)) for f, k in zip(feats, labels, strict=True)])
+        params = {"epochs": 10, "learning_rate": 0.01, "architecture": "dense"}
+        outcome = train_regression(X, y.astype(np.float32), params, (X.shape[1],))
+        path.write_bytes(outcome.int8)
+    return impulse_spec(path.read_bytes(), [], learn_type="regression")
+
+
+def regression_samples(spec: ImpulseSpec, count: int = 3) -> list[TestSample]:
+    """Recordings with the studio's regression result: the int8 model's dequantized value per window."""
+    from backend.training.pipeline import predict_values, summarize_values
+
+    recordings, _, _ = basic_motions()
+    chosen = []
+    for n in range(count):
+        values = recordings[n * 10][:50]
+        expected = summarize_values(predict_values(spec.model, studio_features(values, INTERVAL_MS)))
+        chosen.append(TestSample(f"sample-{n}", values, INTERVAL_MS, expected))
+    return chosen

@@ -39,9 +39,23 @@ def test_an_anomaly_block_without_its_parameters_is_refused(light_spec: ImpulseS
         replace(light_spec, learn_type="anomaly-kmeans")
 
 
-def test_a_regression_block_is_refused_naming_the_supported_ones(light_spec: ImpulseSpec) -> None:
-    with pytest.raises(InvalidSpec, match="supported: classifier, anomaly-kmeans, anomaly-gmm"):
-        replace(light_spec, learn_type="regression")
+def test_an_unknown_learning_block_is_refused_naming_the_supported_ones(light_spec: ImpulseSpec) -> None:
+    with pytest.raises(InvalidSpec, match="supported: classifier, regression, anomaly-kmeans, anomaly-gmm"):
+        replace(light_spec, learn_type="object-detection")
+
+
+def test_a_regression_without_its_int8_model_is_refused(light_spec: ImpulseSpec) -> None:
+    with pytest.raises(InvalidSpec, match="regression needs its int8 .tflite"):
+        replace(light_spec, learn_type="regression", class_names=(), model=b"")
+
+
+def test_two_anomaly_blocks_have_different_model_hashes() -> None:
+    # Anomaly blocks carry no .tflite: their parameters name them in caches and manifests.
+    params = {"kind": "kmeans", "mean": [0.0], "scale": [1.0], "centroids": [[0.0]], "radii": [1.0]}
+    first = factories.impulse_spec(b"", [], learn_type="anomaly-kmeans", anomaly={**params, "threshold": 1.0})
+    second = replace(first, anomaly={**params, "threshold": 2.0})
+    assert first.model_sha256 != second.model_sha256
+    assert first.model_sha256 == replace(first, anomaly=dict(first.anomaly or {})).model_sha256
 
 
 def test_a_window_of_zero_ms_is_refused(light_spec: ImpulseSpec) -> None:
