@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,23 +24,52 @@ MAX_VERIFY_SAMPLES = 6
 
 
 def _learn_type(model: TrainedModel) -> str:
+    """The spec's learn type: ``classifier``, ``regression``, or the anomaly block's own type
+    (``anomaly-kmeans``, ``anomaly-gmm``: the C differs per kind)."""
     from workers.learn.blocks import LEARN_BLOCKS
 
     block = LEARN_BLOCKS.get(model.learn_block_type)
-    return block.kind if block is not None else model.learn_block_type
+    if block is None or block.kind == "anomaly":
+        return model.learn_block_type
+    return block.kind
 
 
-def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> tuple[ImpulseSpec, Any]:
-    """The deployable description of ``model`` and the impulse row it was trained on.
-
-    Raises ``InvalidInput`` when the model has no int8 file or the impulse cannot run in C."""
-    from backend.training import service as training
-
+def _learned_parts(model: TrainedModel, learn_type: str) -> tuple[bytes, dict[str, Any] | None]:
+    """(int8 .tflite, anomaly parameters) of the model; ``InvalidInput`` when the one it needs is missing."""
+    if learn_type.startswith("anomaly"):
+        if not model.anomaly:
+            raise InvalidInput(
+                f"Model v{model.version} has no fitted anomaly parameters: train it again.", field="model_id"
+            )
+        return b"", dict(model.anomaly)
     if not model.int8_sha:
         raise InvalidInput(
             f"Model v{model.version} has no int8 .tflite: only full-int8 models are deployed.",
             field="model_id",
         )
+    data = get_blob_store().read_bytes(model.int8_sha)
+    if learn_type == "regression":
+        from workers.learn.export import inspect_tflite
+
+        outputs = math.prod(int(d) for d in inspect_tflite(data).output_shape)
+        if outputs != 1:
+            raise InvalidInput(
+                f"Model v{model.version} is a regression with {outputs} outputs: a bundle gives one value.",
+                field="model_id",
+            )
+    return data, None
+
+
+def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> tuple[ImpulseSpec, Any]:
+    """The deployable description of ``model`` and the impulse row it was trained on.
+
+    A classifier or regression deploys its int8 .tflite; an anomaly block (K-means, GMM) its fitted
+    parameters. Raises ``InvalidInput`` when the model lacks what its block needs or the impulse cannot run
+    in C."""
+    from backend.training import service as training
+
+    learn_type = _learn_type(model)
+    model_bytes, anomaly = _learned_parts(model, learn_type)
     impulse = training.impulse_of(session, ctx, model)
     block = impulse.input_block
     if block.get("type") == "image":
@@ -67,9 +97,10 @@ def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> 
                 DspBlock(type=b["type"], params=dict(b["params"]), version=int(b["version"]), name=b["id"])
                 for b in dsp_rows
             ),
-            learn_type=_learn_type(model),
-            class_names=tuple(model.class_names),
-            model=get_blob_store().read_bytes(model.int8_sha),
+            learn_type=learn_type,
+            class_names=tuple(model.class_names) if learn_type == "classifier" else (),
+            model=model_bytes,
+            anomaly=anomaly,
             impulse_name=impulse.name,
         )
     except (InvalidSpec, KeyError, TypeError, ValueError) as exc:
@@ -77,15 +108,26 @@ def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> 
     return spec, impulse
 
 
+def _has_anomaly_block(impulse: Any) -> bool:
+    from workers.learn.blocks import LEARN_BLOCKS
+
+    blocks = (LEARN_BLOCKS.get(b.get("type", "")) for b in impulse.learn_blocks or [])
+    return any(b is not None and b.kind == "anomaly" for b in blocks)
+
+
 def verification_rows(session: Session, ctx: ProjectContext, impulse: Any) -> list[Any]:
-    """The testing samples a build is checked on: up to ``MAX_VERIFY_SAMPLES``, one per label first, each
-    long enough for one window. ``InvalidInput`` when there are none (nothing would prove the bundle)."""
+    """The testing samples a build is checked on: up to ``MAX_VERIFY_SAMPLES``, one per category and label
+    first, each long enough for one window; with an anomaly block, the anomaly category's recordings too, so
+    that flagged windows are checked as well as normal ones. ``InvalidInput`` when there are none (nothing
+    would prove the bundle)."""
     from backend.data import service as data
     from backend.impulses import dataset
 
+    categories = ("testing", "anomaly") if _has_anomaly_block(impulse) else ("testing",)
     rows = [
         r
-        for r in data.list_for_training(session, ctx.project.id, "testing")
+        for category in categories
+        for r in data.list_for_training(session, ctx.project.id, category)
         if dataset.window_count(r, impulse.input_block) > 0
         and not dataset.missing_axes(r, impulse.input_block["axes"])
     ]
@@ -97,30 +139,44 @@ def verification_rows(session: Session, ctx: ProjectContext, impulse: Any) -> li
         )
     chosen, seen = [], set()
     for row in rows:
-        if row.label not in seen:
-            seen.add(row.label)
+        if (row.category, row.label) not in seen:
+            seen.add((row.category, row.label))
             chosen.append(row)
     chosen += [r for r in rows if r not in chosen]
     return sorted(chosen[:MAX_VERIFY_SAMPLES], key=lambda r: r.id)
 
 
+def studio_result(spec: ImpulseSpec, X: Any) -> dict[str, Any]:
+    """What ``moteforge classify`` reports for windows' features ``X``, by the same pipeline functions: the
+    int8 classifier's scores, the int8 regression's values, or the anomaly scores against the threshold."""
+    from backend.training import pipeline
+
+    if spec.is_anomaly:
+        assert spec.anomaly is not None
+        threshold = float(spec.anomaly["threshold"])
+        return pipeline.summarize_anomaly(pipeline.anomaly_scores(spec.anomaly, X), threshold)
+    if spec.is_regression:
+        return pipeline.summarize_values(pipeline.predict_values(spec.model, X))
+    return pipeline.summarize_sample(pipeline.classify_windows(spec.model, X), spec.class_names)
+
+
 def test_samples(impulse: Any, spec: ImpulseSpec, rows: Sequence[Any]) -> list[TestSample]:
-    """Each row's values in the impulse's axis order and the studio's int8 result for it (what
+    """Each row's values in the impulse's axis order and the studio's result for it (what
     ``moteforge classify`` reports), which the bundle's code must reproduce."""
     import numpy as np
 
     from backend.impulses import dataset
     from backend.impulses.features import window_features
-    from backend.training import pipeline
 
     dsp_ids = [b.name for b in spec.dsp]
     samples = []
     for row in rows:
         values = dataset.values_for(row, impulse.input_block)
         X = np.asarray(window_features(impulse, values, row.interval_ms, dsp_ids=dsp_ids), dtype=np.float32)
-        expected = pipeline.summarize_sample(pipeline.classify_windows(spec.model, X), spec.class_names)
         samples.append(
-            TestSample(name=row.name, values=values, interval_ms=row.interval_ms, expected=expected)
+            TestSample(
+                name=row.name, values=values, interval_ms=row.interval_ms, expected=studio_result(spec, X)
+            )
         )
     return samples
 
