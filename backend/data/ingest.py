@@ -181,25 +181,74 @@ def ingest_file(
     return stored
 
 
+@dataclass
+class PreparedFile:
+    """One file (or zip member) checked and with its blobs written: the rows to insert, or why not."""
+
+    filename: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    status_code: int = 200
+
+
+@dataclass
+class PreparedUpload:
+    """An upload after its first phase (parsing, checks, blobs), before any row is written.
+
+    ``new_blobs`` are the blobs this upload created; whoever stores it removes them again if it fails.
+    """
+
+    project_id: int
+    file_count: int
+    files: list[PreparedFile]
+    new_blobs: set[str] = field(default_factory=set)
+
+
 def ingest_upload(
     session: Session, ctx: ProjectContext, files: list[tuple[Path, str]], options: IngestOptions
 ) -> list[FileOutcome]:
     """Store each (path on disk, client file name); one outcome per file, and per member of a zip."""
+    return store_prepared(session, ctx, prepare_upload(session, ctx, files, options))
+
+
+def prepare_upload(
+    session: Session, ctx: ProjectContext, files: list[tuple[Path, str]], options: IngestOptions
+) -> PreparedUpload:
+    """Parse and check every file and write its blobs; rows are only built, not inserted.
+
+    Nothing here writes to the database, so many uploads can be prepared at once and their rows stored
+    together (see backend.data.ingestion). Blobs written are tracked by ``session`` as well (a rollback
+    of it removes them) unless the caller takes them over with ``storage.take_new_blobs``.
+    """
     options = check_options(options)
-    outcomes: list[FileOutcome] = []
-    # Rows are flushed explicitly once a file is accepted; no query before that may flush earlier
-    # changes, so the database write lock is not held while files are parsed and blobs written.
+    prepared: list[PreparedFile] = []
     with session.no_autoflush:
         mapping = _project_mapping(session, ctx, options)
         for path, filename in files:
             try:
                 if _is_zip(path, filename):
-                    outcomes.extend(_ingest_zip(session, ctx, path, filename, options, mapping))
+                    prepared.extend(_prepare_zip(session, ctx, path, filename, options, mapping))
                 else:
-                    samples = _ingest_single(session, ctx, path, filename, options, mapping)
-                    outcomes.append(FileOutcome(filename, samples))
+                    rows = _prepare_single(session, ctx, path, filename, options, mapping)
+                    prepared.append(PreparedFile(filename, rows))
             except DomainError as exc:
-                outcomes.append(FileOutcome(filename, [], exc.message, exc.status_code))
+                prepared.append(PreparedFile(filename, [], exc.message, exc.status_code))
+    return PreparedUpload(ctx.project.id, len(files), prepared, storage.new_blobs(session))
+
+
+def store_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[FileOutcome]:
+    """Insert the rows of a prepared upload (one INSERT ... RETURNING for all of them) and audit it."""
+    if upload.project_id != ctx.project.id:
+        raise InvalidInput("The upload was prepared for another project.")
+    rows = [row for f in upload.files for row in f.rows]
+    # Multi-row INSERT ... RETURNING, in parameter order, rather than a unit-of-work flush: the same rows
+    # and persistent Samples at a fraction of the ORM's bookkeeping on the ingestion hot path.
+    stmt = insert(Sample).returning(Sample, sort_by_parameter_order=True)
+    inserted = iter(session.scalars(stmt, rows).all() if rows else [])
+    outcomes = [
+        FileOutcome(f.filename, [next(inserted) for _ in f.rows], f.error, f.status_code)
+        for f in upload.files
+    ]
     stored = [s.id for o in outcomes for s in o.samples]
     if stored:
         audit.record(
@@ -207,7 +256,7 @@ def ingest_upload(
             ctx.principal,
             "sample.upload",
             project_id=ctx.project.id,
-            files=len(files),
+            files=upload.file_count,
             sample_ids=stored[:100],
             samples=len(stored),
         )
@@ -252,35 +301,35 @@ def _parse(
         raise _invalid(exc) from None
 
 
-def _ingest_single(
+def _prepare_single(
     session: Session,
     ctx: ProjectContext,
     path: Path,
     filename: str,
     options: IngestOptions,
     mapping: formats.CsvMapping | None,
-) -> list[Sample]:
+) -> list[dict[str, Any]]:
     parsed = _parse(formats.parse_file, ctx, path, filename, mapping)
     planned = _plan(session, ctx, filename, parsed, options, member_category=None)
     original = storage.put_file(session, path)
-    return [_store(session, ctx, p, original, options) for p in planned]
+    return [_row(session, ctx, p, original, options) for p in planned]
 
 
-def _ingest_zip(
+def _prepare_zip(
     session: Session,
     ctx: ProjectContext,
     path: Path,
     filename: str,
     options: IngestOptions,
     mapping: formats.CsvMapping | None,
-) -> list[FileOutcome]:
+) -> list[PreparedFile]:
     members = _parse(formats.parse_zip, ctx, path, filename, mapping)
-    outcomes: list[FileOutcome] = []
+    outcomes: list[PreparedFile] = []
     with zipfile.ZipFile(path) as zf:
         for member in members:
             shown = f"{filename}/{member.path}"
             if member.error is not None:
-                outcomes.append(FileOutcome(shown, [], f"{shown}: {member.error.reason}", 400))
+                outcomes.append(PreparedFile(shown, [], f"{shown}: {member.error.reason}", 400))
                 continue
             if not member.samples:
                 continue
@@ -288,10 +337,10 @@ def _ingest_zip(
                 planned = _plan(session, ctx, member.path, member.samples, options, member.category)
                 original = _store_member(session, zf, member.path)
                 outcomes.append(
-                    FileOutcome(shown, [_store(session, ctx, p, original, options) for p in planned])
+                    PreparedFile(shown, [_row(session, ctx, p, original, options) for p in planned])
                 )
             except DomainError as exc:
-                outcomes.append(FileOutcome(shown, [], exc.message, exc.status_code))
+                outcomes.append(PreparedFile(shown, [], exc.message, exc.status_code))
     return outcomes
 
 
@@ -361,9 +410,10 @@ def _plan(
     return planned
 
 
-def _store(
+def _row(
     session: Session, ctx: ProjectContext, plan: _Planned, original: str, options: IngestOptions
-) -> Sample:
+) -> dict[str, Any]:
+    """The Sample row of a planned recording, once its values blob is written."""
     p = plan.parsed
     values_sha = storage.put_bytes(session, storage.values_to_npy(p.values))
     meta = {**p.metadata, **(options.metadata or {})}
@@ -390,9 +440,7 @@ def _store(
         values_sha256=values_sha,
         created_at=utcnow(),
     )
-    # One INSERT ... RETURNING rather than a unit-of-work flush: the same row and a persistent Sample, at
-    # a fraction of the ORM's bookkeeping on the ingestion hot path.
-    return session.scalars(insert(Sample).returning(Sample), [fields]).one()
+    return fields
 
 
 def _shape_fields(

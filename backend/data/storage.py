@@ -69,6 +69,21 @@ def put_file(session: Session, path: Path) -> str:
     return _remember_new(session, sha, existed)
 
 
+def new_blobs(session: Session) -> set[str]:
+    """The blobs this unit of work created so far."""
+    return set(session.info.get(_NEW_BLOBS, ()))
+
+
+def forget_new_blobs(session: Session) -> None:
+    """Hand the blobs this unit of work created to another one: its rollback no longer removes them."""
+    session.info.pop(_NEW_BLOBS, None)
+
+
+def discard_blobs(session: Session, shas: Iterable[str]) -> None:
+    """Remove blobs of work that failed elsewhere, unless some sample references them."""
+    _delete(_unreferenced(session, set(shas)))
+
+
 def release_blobs(session: Session, shas: Iterable[str]) -> None:
     """Blobs of deleted samples: removed after the commit if no sample references them any more."""
     session.info.setdefault(_RELEASED_BLOBS, set()).update(shas)
