@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import FileResponse, Response
 
 from backend.core.deps import AuthedPrincipal, CanRead, CanWrite, SessionDep
-from backend.deploy import service
+from backend.deploy import live, service
 from backend.deploy.schemas import (
     BoardRead,
     DeploymentCreate,
@@ -149,3 +149,18 @@ def get_deployment(deployment_id: int, ctx: CanRead, session: SessionDep) -> Dep
 def download(deployment_id: int, ctx: CanRead, session: SessionDep) -> FileResponse:
     path, filename = service.download(session, ctx, deployment_id)
     return FileResponse(path, media_type="application/zip", filename=filename)
+
+
+@router.get(
+    PROJECT + "/deployments/{deployment_id}/wasm/{name}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/wasm": {}, "text/javascript": {}}},
+        404: {"description": "Not a verified wasm bundle, or a name other than classify.wasm / classify.js"},
+    },
+)
+def wasm_file(deployment_id: int, name: str, ctx: CanRead, session: SessionDep) -> Response:
+    """``classify.wasm`` or its ``classify.js`` loader (an ES module) from a verified wasm bundle, for live
+    classification in the browser."""
+    content, media_type = live.loader_file(session, ctx, deployment_id, name)
+    return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from backend.core.deps import CanRead, CanWrite, SessionDep, UserPrincipal
 from backend.core.errors import DomainError
 from backend.core.templates import register_nav, render
-from backend.deploy import service
+from backend.deploy import live, service
 from backend.deploy.models import Deployment
 from backend.jobs import service as jobs
 from backend.jobs.models import FINISHED
@@ -90,6 +90,7 @@ def deploy_page(
                 lambda: service.measure_estimates(session, ctx, selected, again=False),
             )
         )
+        page.update(_live_context(session, ctx, selected, live.bundle(session, ctx, selected)))
     return render(request, "deploy/deploy.html", page)
 
 
@@ -146,6 +147,50 @@ def measure_estimates(
         session, ctx, selected, board, lambda: service.measure_estimates(session, ctx, selected)
     )
     return render(request, "deploy/_estimates.html", context)
+
+
+def _live_context(
+    session: Session, ctx: ProjectContext, model: Any, deployment: Deployment | None
+) -> dict[str, Any]:
+    """The live classification panel: the model's wasm bundle (building, failed or ready) and, once it is
+    ready, the testing samples and the impulse's input that the page's script needs."""
+    job = jobs.get_or_raise(session, ctx, deployment.job_id) if deployment and deployment.job_id else None
+    context: dict[str, Any] = {
+        "ctx": ctx,
+        "project": ctx.project,
+        "model": model,
+        "can_write": ctx.can(Action.write),
+        "live_bundle": deployment,
+        "live_job": job,
+        "live_logs": jobs.logs(session, job)[-6:] if job is not None else [],
+    }
+    if deployment is not None and deployment.status == "ready":
+        context["live_samples"] = live.samples(session, ctx, model)
+        context["live_input"] = live.live_input(session, ctx, model)
+    return context
+
+
+@router.post("/projects/{project_id}/deploy/live")
+def prepare_live(request: Request, ctx: CanWrite, session: SessionDep, model_id: int = Form(...)) -> Response:
+    from backend.training import service as training
+
+    model = training.get_or_raise(session, ctx, model_id)
+    try:
+        deployment = live.prepare(session, ctx, model.id)
+    except DomainError as exc:
+        return render(
+            request, "deploy/_live.html", {**_live_context(session, ctx, model, None), "problem": exc.message}
+        )
+    return render(request, "deploy/_live.html", _live_context(session, ctx, model, deployment))
+
+
+@router.get("/projects/{project_id}/deploy/live/{deployment_id}")
+def live_panel(request: Request, ctx: CanRead, session: SessionDep, deployment_id: int) -> Response:
+    from backend.training import service as training
+
+    deployment = service.get_or_raise(session, ctx, deployment_id)
+    model = training.get_or_raise(session, ctx, deployment.model_id)
+    return render(request, "deploy/_live.html", _live_context(session, ctx, model, deployment))
 
 
 @router.post("/projects/{project_id}/deploy/build")

@@ -1,7 +1,11 @@
 // Moteforge loader for classify.wasm: runs the impulse on one CSV recording in the browser or Node and
 // returns the parsed JSON result ({windows, label, scores}). Implements the few WASI calls the module uses
 // (stdin, stdout, stderr, args, exit) so no WASI polyfill is needed.
-export async function classify(wasmBytes, csvText, intervalMs) {
+//
+// `wasm` is the module's bytes or, to classify many recordings without compiling it each time, a
+// WebAssembly.Module (from WebAssembly.compile). `intervalMs` is the time between CSV rows (default: the
+// impulse's own rate). Example: `const result = await classify(wasmBytes, csvText, 100);`
+export async function classify(wasm, csvText, intervalMs) {
   const input = new TextEncoder().encode(csvText);
   const args = ["classify", ...(intervalMs ? ["--interval-ms", String(intervalMs)] : [])].map((a) => new TextEncoder().encode(a + "\0"));
   let inputPos = 0;
@@ -76,7 +80,11 @@ export async function classify(wasmBytes, csvText, intervalMs) {
     },
   };
   const imports = { wasi_snapshot_preview1: new Proxy(wasi, { get: (t, k) => t[k] || (() => 52) }) };
-  const { instance } = await WebAssembly.instantiate(wasmBytes, imports);
+  // Given a Module, instantiate() resolves to the Instance itself; given bytes, to {module, instance}.
+  const instance =
+    wasm instanceof WebAssembly.Module
+      ? await WebAssembly.instantiate(wasm, imports)
+      : (await WebAssembly.instantiate(wasm, imports)).instance;
   memory = instance.exports.memory;
   try {
     instance.exports._start();
