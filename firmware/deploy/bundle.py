@@ -12,20 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from firmware.boards import Board, check_kind, get_board
 from firmware.codegen.emit import moteforge_version
 from firmware.deploy import layouts, manifest
 from firmware.deploy.estimate import DoesNotFit, check_fits, estimate, measure_target, record_build
+from firmware.deploy.image import to_ppm
 from firmware.deploy.runners import (
     CLASSIFY_TOOLCHAINS,
     build_classify,
     build_harness,
-    harness_target,
+    impulse_harness_target,
     run_classify,
     run_windows,
 )
 from firmware.deploy.sources import ImpulseTree, write_impulse_tree
-from firmware.deploy.spec import ImpulseSpec
+from firmware.deploy.spec import ImageInput, ImpulseSpec
 from firmware.deploy.verification import (
     Scoring,
     TestSample,
@@ -92,12 +95,15 @@ class _Verifier:
         problems: list[str] = []
         for sample in self.samples:
             try:
-                text = run_classify(
-                    toolchain,
-                    exe,
-                    to_csv(sample, self.spec.input.axes),
-                    ["--interval-ms", repr(sample.interval_ms)],
-                )
+                if self.spec.is_image:
+                    text = run_classify(toolchain, exe, to_ppm(sample.values))  # the frame as PPM on stdin
+                else:
+                    text = run_classify(
+                        toolchain,
+                        exe,
+                        to_csv(sample, self.spec.input.axes),
+                        ["--interval-ms", repr(sample.interval_ms)],
+                    )
                 got = parse_classify_output(text)
             except (TargetError, ValueError) as exc:
                 problems.append(f"{sample.name}: {exc}")
@@ -114,19 +120,22 @@ class _Verifier:
         self.say("make in the bundle: ok (classify and libimpulse.a built with the host cc)")
 
     def harness(self, name: str, target_id: str, build_dir: Path) -> tuple[Target, Path]:
-        target = harness_target(target_id)
+        target = impulse_harness_target(self.tree, target_id)
         exe = build_harness(self.tree, target, build_dir)
         inp = self.spec.input
         problems: list[str] = []
         for sample in self.samples:
-            batch = windows(
-                sample.values,
-                sample.interval_ms,
-                window_ms=inp.window_ms,
-                stride_ms=inp.stride_ms,
-                frequency_hz=inp.frequency_hz,
-                zero_pad=inp.zero_pad,
-            )
+            if isinstance(inp, ImageInput):
+                batch = np.asarray(sample.values, dtype=np.uint8)[None]  # one frame, one window
+            else:
+                batch = windows(
+                    sample.values,
+                    sample.interval_ms,
+                    window_ms=inp.window_ms,
+                    stride_ms=inp.stride_ms,
+                    frequency_hz=inp.frequency_hz,
+                    zero_pad=inp.zero_pad,
+                )
             try:
                 scores, _ = run_windows(self.tree, target, exe, batch)
             except TargetError as exc:
@@ -158,7 +167,8 @@ def _build_and_verify(
     tools = ["gcc"]
     # Every bundle: the C library built natively and run as the studio runs the recordings.
     native = build_classify(tree, CLASSIFY_TOOLCHAINS["x86_64"], work / "classify-x86_64")
-    v.classify_program("classify example, native x86_64 (CSV on stdin)", "x86_64", native)
+    stdin = "a PPM frame" if spec.is_image else "CSV"
+    v.classify_program(f"classify example, native x86_64 ({stdin} on stdin)", "x86_64", native)
     if kind == "c-library":
         v.make(files, work / "make")
     emulator = board.emulator
@@ -187,6 +197,9 @@ def _build_and_verify(
     if kind == "arduino":
         tools.append("arm-none-eabi-gcc")
         files.update(layouts.arduino_libraries(tree, work / "arduino"))
+        if spec.is_image:
+            first = v.samples[0]
+            files.update(layouts.arduino_test_frame(first.values, str(first.expected["label"])))
     return files, executables, tools
 
 

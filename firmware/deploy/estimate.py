@@ -13,7 +13,7 @@ import numpy as np
 
 from firmware.boards import Board
 from firmware.compiler import compile_model
-from firmware.deploy.runners import build_harness, harness_target, run_windows
+from firmware.deploy.runners import build_harness, impulse_harness_target, run_windows
 from firmware.deploy.sources import ImpulseTree, write_impulse_tree
 from firmware.deploy.spec import ImpulseSpec
 from firmware.targets import Target, measure
@@ -79,7 +79,7 @@ def plan_estimate(spec: ImpulseSpec, board: Board) -> Estimate:
         else:
             report = compile_model(spec.model, Path(tmp) / "model").report
             arena, constants = int(report["memory"]["arena_bytes"]), int(report["constant_bytes"])
-    buffers = 4 * (tree.features + tree.scratch_floats + 1 + tree.frames * tree.axes) + tree.features
+    buffers = 4 * (tree.features + tree.scratch_floats + 1) + tree.window_bytes + tree.features
     ram = arena + buffers
     flash = constants + PLAN_CODE_BYTES
     reasons = _judge(board, ram, flash)
@@ -113,7 +113,11 @@ def measure_build(tree: ImpulseTree, target: Target, exe: Path) -> dict[str, int
     """Figures of a harness build of the impulse: app flash and RAM, stack, instructions per window."""
     sizes = measure(exe)
     # Noise rather than zeros: some DSP paths (logs of zero power, peak searches) are shorter on silence.
-    window = np.random.default_rng(0).standard_normal((1, tree.frames, tree.axes)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    if tree.image_shape is not None:
+        window = rng.integers(0, 256, (1, *tree.image_shape), dtype=np.uint8)
+    else:
+        window = rng.standard_normal((1, tree.frames, tree.axes)).astype(np.float32)
     counted = getattr(target, "nm", None) is not None and target.id != "host"
     _, counts = run_windows(tree, target, exe, window, count_instructions=counted)
     stack = target.run(exe, window.tobytes()).stack_bytes or 0
@@ -175,6 +179,6 @@ def estimate(spec: ImpulseSpec, board: Board, *, cache_dir: Path | None = None) 
         return _from_figures(json.loads(path.read_text()), board, target_id)
     with tempfile.TemporaryDirectory(prefix="mf-deploy-measure-") as tmp:
         tree = write_impulse_tree(spec, Path(tmp) / "tree")
-        target = harness_target(target_id)
+        target = impulse_harness_target(tree, target_id)
         exe = build_harness(tree, target, Path(tmp) / "build")
         return record_build(spec, board, tree, target, exe, cache_dir=cache_dir)

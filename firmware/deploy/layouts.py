@@ -11,9 +11,11 @@ import subprocess
 from pathlib import Path
 from string import Template
 
+import numpy as np
+
 from firmware.boards import Board
 from firmware.deploy.sources import C_DIR, STRICT_CFLAGS, ImpulseTree
-from firmware.deploy.spec import ImpulseSpec
+from firmware.deploy.spec import ImageInput, ImpulseSpec
 
 ARDUINO_DIR = "moteforge_impulse"
 LIBRARY_FILE = "libmoteforge_impulse.a"
@@ -66,6 +68,37 @@ def _is_audio(spec: ImpulseSpec) -> bool:
     return len(spec.input.axes) == 1 and all(b.type in AUDIO_BLOCKS for b in spec.dsp)
 
 
+def _input_fields(spec: ImpulseSpec) -> dict[str, str]:
+    inp = spec.input
+    if isinstance(inp, ImageInput):
+        return {
+            "width": str(inp.width),
+            "height": str(inp.height),
+            "color_depth": inp.color_depth,
+            "resize_mode": inp.resize_mode,
+        }
+    return {
+        "axes": ", ".join(inp.axes),
+        "frequency": f"{inp.frequency_hz:g}",
+        "window_ms": f"{inp.window_ms:g}",
+        "stride_ms": f"{inp.stride_ms:g}",
+    }
+
+
+def arduino_test_frame(frame: np.ndarray, label: str) -> dict[str, bytes]:
+    """``test_frame.h`` of the image sketch: a test sample's RGB888 frame, which the studio labels
+    ``label``, as a constant array (the sketch's boards have no camera)."""
+    data = np.ascontiguousarray(frame, dtype=np.uint8).reshape(-1)
+    rows = [", ".join(str(int(v)) for v in data[i : i + 24]) for i in range(0, len(data), 24)]
+    comment = label.replace("*/", "* /")
+    text = (
+        f"/* A test frame of the project, {frame.shape[1]}x{frame.shape[0]} RGB888; the studio classifies it as"
+        f" {comment}. */\n"
+        "static const uint8_t test_frame[MF_IMPULSE_IMAGE_BYTES] = {\n    " + ",\n    ".join(rows) + "\n};\n"
+    )
+    return {f"{ARDUINO_DIR}/examples/classify_image/test_frame.h": text.encode()}
+
+
 def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> dict[str, bytes]:
     """The kind's source and build files, path -> bytes (binaries are added by the bundle builder)."""
     fields = {
@@ -74,7 +107,6 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
         "impulse_version": spec.impulse_version,
         "model_version": spec.model_version,
         "board": board.name,
-        "axes": ", ".join(spec.input.axes),
         "classes": (
             f"one anomaly score, anomalous above {float((spec.anomaly or {})['threshold']):g}"
             if spec.is_anomaly
@@ -85,11 +117,11 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
             if spec.is_regression
             else ", ".join(spec.class_names)
         ),
-        "frequency": f"{spec.input.frequency_hz:g}",
-        "window_ms": f"{spec.input.window_ms:g}",
-        "stride_ms": f"{spec.input.stride_ms:g}",
+        **_input_fields(spec),
     }
-    readme = _render("README.md.tmpl", **fields)
+    # Image impulses have their own README, library.properties and sketch (a static frame, no sensor).
+    image = "_image" if spec.is_image else ""
+    readme = _render(f"README{image}.md.tmpl", **fields)
     if kind == "c-library":
         files = _tree_files(tree)
         files["Makefile"] = (C_DIR / "Makefile.bundle").read_bytes()
@@ -99,11 +131,15 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
     if kind == "arduino":
         name = f"Moteforge {_safe_name(spec.project_name)}"
         files = _flattened(tree, f"{ARDUINO_DIR}/src")
-        sketch = "classify_microphone" if _is_audio(spec) else "classify_imu"
+        sketch = "classify_image" if image else "classify_microphone" if _is_audio(spec) else "classify_imu"
         # The PDM library comes with the board's core; the IMU's is a separate library.
-        depends = "" if _is_audio(spec) else "depends=Arduino_LSM9DS1\n"
+        depends = "" if image or _is_audio(spec) else "depends=Arduino_LSM9DS1\n"
         files[f"{ARDUINO_DIR}/library.properties"] = _render(
-            "library.properties.tmpl", name=name, version=_VERSION.format(**fields), depends=depends, **fields
+            f"library{image}.properties.tmpl",
+            name=name,
+            version=_VERSION.format(**fields),
+            depends=depends,
+            **fields,
         )
         files[f"{ARDUINO_DIR}/examples/{sketch}/{sketch}.ino"] = (C_DIR / f"{sketch}.ino").read_bytes()
         files[f"{ARDUINO_DIR}/README.md"] = readme
@@ -127,7 +163,7 @@ def sources(tree: ImpulseTree, kind: str, spec: ImpulseSpec, board: Board) -> di
             )
             + "\n"
         ).encode()
-        files["examples/classify.c"] = (C_DIR / "classify.c").read_bytes()
+        files["examples/classify.c"] = (tree.root / "examples" / "classify.c").read_bytes()
         files["README.md"] = readme
         return files
     # firmware, linux and wasm bundles carry the sources next to their binaries.

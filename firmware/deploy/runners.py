@@ -65,6 +65,15 @@ def harness_target(target_id: str, io_bytes: int | None = None) -> Target:
     return dataclasses.replace(target, **changes)  # type: ignore[arg-type]
 
 
+def impulse_harness_target(tree: ImpulseTree, target_id: str) -> Target:
+    """``harness_target`` with buffers that hold at least one window (an image's frame may not fit the
+    target's default)."""
+    target = harness_target(target_id)
+    if harness_io_cap(target) < tree.window_bytes:
+        target = harness_target(target_id, tree.window_bytes)
+    return target
+
+
 def harness_io_cap(target: Target) -> int:
     defines = getattr(target, "support_defines", {})
     return int(defines.get("MF_HARNESS_IN_CAP", 4096))
@@ -85,9 +94,11 @@ def build_harness(tree: ImpulseTree, target: Target, out_dir: Path) -> Path:
 def run_windows(
     tree: ImpulseTree, target: Target, exe: Path, batch: np.ndarray, *, count_instructions: bool = False
 ) -> tuple[np.ndarray, list[int]]:
-    """Scores ``[N, classes]`` float32 of windows ``[N, frames, axes]``, in as few runs as the harness
-    buffers allow; also each run's instruction count (when counted)."""
-    windows = np.ascontiguousarray(batch, dtype="<f4").reshape(len(batch), -1)
+    """Scores ``[N, classes]`` float32 of windows ``[N, frames, axes]`` (RGB888 frames ``[N, H, W, 3]``
+    uint8 for an image impulse), in as few runs as the harness buffers allow; also each run's instruction
+    count (when counted)."""
+    dtype = np.uint8 if batch.dtype == np.uint8 else np.dtype("<f4")
+    windows = np.ascontiguousarray(batch, dtype=dtype).reshape(len(batch), -1)
     per_run = max(1, harness_io_cap(target) // max(windows[0].nbytes, 4 * tree.classes))
     if count_instructions:
         per_run = 1  # one window per run: the count is one inference
@@ -124,29 +135,32 @@ def build_classify(tree: ImpulseTree, toolchain: ClassifyToolchain, out: Path) -
     return out
 
 
-def run_classify(toolchain: ClassifyToolchain, exe: Path, csv_text: str, args: Sequence[str] = ()) -> str:
-    """Run a ``classify`` build on one CSV recording; its JSON line."""
+def run_classify(
+    toolchain: ClassifyToolchain, exe: Path, stdin: str | bytes, args: Sequence[str] = ()
+) -> str:
+    """Run a ``classify`` build on one CSV recording (or an image impulse's PPM frame); its JSON line."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
     if toolchain.id == "wasm32":
-        return _run_wasi(exe, csv_text, args)
+        return _run_wasi(exe, data, args)
     done = subprocess.run(
         [*toolchain.runner, str(exe), *args],
-        input=csv_text,
+        input=data,
         capture_output=True,
-        text=True,
         timeout=RUN_TIMEOUT_S,
         check=False,
     )
+    stdout, stderr = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     if done.returncode != 0:
-        raise RunError(f"classify-{toolchain.id}", f"exit code {done.returncode}", done.stdout, done.stderr)
-    return done.stdout
+        raise RunError(f"classify-{toolchain.id}", f"exit code {done.returncode}", stdout, stderr)
+    return stdout
 
 
-def _run_wasi(exe: Path, csv_text: str, args: Sequence[str]) -> str:
+def _run_wasi(exe: Path, stdin_bytes: bytes, args: Sequence[str]) -> str:
     import wasmtime
 
     with tempfile.TemporaryDirectory(prefix="mf-wasi-") as tmp:
         stdin, stdout, stderr = Path(tmp) / "in.csv", Path(tmp) / "out.txt", Path(tmp) / "err.txt"
-        stdin.write_text(csv_text)
+        stdin.write_bytes(stdin_bytes)
         engine = wasmtime.Engine()
         store = wasmtime.Store(engine)
         wasi = wasmtime.WasiConfig()

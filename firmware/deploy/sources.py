@@ -14,7 +14,7 @@ from string import Template
 from firmware.codegen.emit import moteforge_version
 from firmware.compiler import RUNTIME_DIR, compile_model
 from firmware.deploy.anomaly import SCORE_NAME, emit_anomaly
-from firmware.deploy.spec import VALUE_NAME, ImpulseSpec
+from firmware.deploy.spec import VALUE_NAME, ImageInput, ImpulseSpec
 from firmware.dsp_codegen import emit_block
 from workers.learn.export import inspect_tflite
 from workers.pipeline.windowing import frames_per_window, stride_frames
@@ -53,6 +53,14 @@ class ImpulseTree:
     input_scale: float
     input_zero_point: int
     anomaly_threshold: float | None = None  # set for anomaly blocks, whose one score is a float
+    image_shape: tuple[int, int, int] | None = None  # an image impulse's RGB888 frame (height, width, 3)
+
+    @property
+    def window_bytes(self) -> int:
+        """Bytes of one window as the impulse takes it: float32 frames, or an image's RGB888 frame."""
+        if self.image_shape is not None:
+            return self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
+        return 4 * self.frames * self.axes
 
     def paths(self, relative: tuple[str, ...]) -> list[Path]:
         return [self.root / r for r in relative]
@@ -88,9 +96,15 @@ def _banner(spec: ImpulseSpec) -> str:
 def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
     """Write the impulse's sources under ``root`` (``impulse/``, ``runtime/``, ``examples/``)."""
     inp = spec.input
-    frames = frames_per_window(inp.window_ms, inp.frequency_hz)
-    stride = stride_frames(inp.stride_ms, inp.frequency_hz)
-    axes = len(inp.axes)
+    if isinstance(inp, ImageInput):
+        # One frame is one window: the processing blocks take the RGB888 frame at the impulse's size.
+        frames, stride, axes, rate = 1, 1, 1, 1.0
+        block_input: tuple[int, ...] = (inp.height, inp.width, 3)
+    else:
+        frames = frames_per_window(inp.window_ms, inp.frequency_hz)
+        stride = stride_frames(inp.stride_ms, inp.frequency_hz)
+        axes, rate = len(inp.axes), inp.frequency_hz
+        block_input = (frames, axes)
     impulse = root / IMPULSE_DIR
     impulse.mkdir(parents=True, exist_ok=True)
 
@@ -99,7 +113,7 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
     for j, block in enumerate(spec.dsp):
         prefix = f"mf_dsp{j}"
         generated = emit_block(
-            block.type, block.params, input_shape=(frames, axes), frequency_hz=inp.frequency_hz, prefix=prefix
+            block.type, block.params, input_shape=block_input, frequency_hz=rate, prefix=prefix
         )
         (impulse / f"{prefix}.h").write_text(generated.header)
         (impulse / f"{prefix}.c").write_text(generated.source)
@@ -130,15 +144,10 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         threshold = None
 
     fields = {
+        **_input_fields(spec, frames, stride),
         "banner": _banner(spec),
-        "axes": axes,
-        "frequency": f"{float(inp.frequency_hz)!r}",
-        "frames": frames,
-        "stride": stride,
-        "zero_pad": int(inp.zero_pad),
         "features": offset,
         "classes": len(class_names),
-        "axis_names": ", ".join(_c_string(a) for a in inp.axes),
         "class_names": ", ".join(_c_string(c) for c in class_names),
         "learn_defines": learn_defines.rstrip("\n"),
         "learn_includes": learn_includes,
@@ -147,10 +156,12 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         "block_includes": "\n".join(includes),
         "block_calls": "\n".join(calls),
     }
-    for name in ("mf_impulse.h", "mf_impulse.c"):
-        text = Template((C_DIR / f"{name}.tmpl").read_text()).substitute(fields)
-        (impulse / name).write_text(text)
-    shutil.copyfile(C_DIR / "mf_impulse_glue.c", impulse / "mf_impulse_glue.c")
+    # An image impulse has its own header, chain, harness glue and classify example (PPM frames in).
+    kind = "_image" if spec.is_image else ""
+    for ext in ("h", "c"):
+        text = Template((C_DIR / f"mf_impulse{kind}.{ext}.tmpl").read_text()).substitute(fields)
+        (impulse / f"mf_impulse.{ext}").write_text(text)
+    shutil.copyfile(C_DIR / f"mf_impulse{kind}_glue.c", impulse / "mf_impulse_glue.c")
 
     library = [f"{IMPULSE_DIR}/mf_impulse.c"] + ([] if spec.is_anomaly else [f"{IMPULSE_DIR}/mf_model.c"])
     library += [f"{IMPULSE_DIR}/mf_dsp{j}.c" for j in range(len(spec.dsp))]
@@ -167,7 +178,7 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         if path.suffix in (".c", ".h"):
             shutil.copyfile(path, root / ARM_DIR / path.name)
     (root / "examples").mkdir(exist_ok=True)
-    shutil.copyfile(C_DIR / "classify.c", root / "examples" / "classify.c")
+    shutil.copyfile(C_DIR / f"classify{kind}.c", root / "examples" / "classify.c")
 
     (in_scale, in_zero), (out_scale, out_zero) = in_q, out_q
     return ImpulseTree(
@@ -185,7 +196,29 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         input_scale=float(in_scale),
         input_zero_point=int(in_zero),
         anomaly_threshold=threshold,
+        image_shape=(inp.height, inp.width, 3) if isinstance(inp, ImageInput) else None,
     )
+
+
+def _input_fields(spec: ImpulseSpec, frames: int, stride: int) -> dict[str, object]:
+    """Template fields describing the input: an image's size and colour, or the windowing of time series."""
+    inp = spec.input
+    if isinstance(inp, ImageInput):
+        return {
+            "width": inp.width,
+            "height": inp.height,
+            "channels": inp.channels,
+            "color_depth": inp.color_depth,
+            "resize_mode": inp.resize_mode,
+        }
+    return {
+        "axes": len(inp.axes),
+        "frequency": f"{float(inp.frequency_hz)!r}",
+        "frames": frames,
+        "stride": stride,
+        "zero_pad": int(inp.zero_pad),
+        "axis_names": ", ".join(_c_string(a) for a in inp.axes),
+    }
 
 
 def _compile_classifier(

@@ -36,6 +36,27 @@ class InputBlock:
     resampling: str = "linear"  # samples at another rate are linearly interpolated, as the studio does
 
 
+COLOR_DEPTHS = ("rgb", "grayscale")
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """Image input: the device's camera driver delivers frames already cropped/resized to ``width`` x
+    ``height`` as RGB888 (3 bytes a pixel, row-major); the bundle converts them to ``color_depth``.
+    ``resize_mode`` says how the studio fitted its images to that size (the driver should do the same)."""
+
+    width: int
+    height: int
+    color_depth: str = "rgb"
+    resize_mode: str = "squash"
+    type: str = "image"  # tells an image input from a time-series one in the JSON
+
+    @property
+    def channels(self) -> int:
+        """Channels of the features the model sees (the frame itself is always RGB888)."""
+        return 3 if self.color_depth == "rgb" else 1
+
+
 @dataclass(frozen=True)
 class DspBlock:
     """One processing block: its registry id (``type``), validated parameters and implementation version."""
@@ -56,7 +77,7 @@ class ImpulseSpec:
     impulse_version: int
     model_id: int
     model_version: int
-    input: InputBlock
+    input: InputBlock | ImageInput
     dsp: tuple[DspBlock, ...]
     learn_type: str
     class_names: tuple[str, ...]
@@ -65,6 +86,60 @@ class ImpulseSpec:
     impulse_name: str = ""
 
     def __post_init__(self) -> None:
+        if isinstance(self.input, ImageInput):
+            self._check_image()
+        else:
+            self._check_timeseries()
+        if self.learn_type not in LEARN_TYPES:
+            raise InvalidSpec(
+                f"learning block {self.learn_type!r} cannot be deployed yet; supported: {', '.join(LEARN_TYPES)}"
+            )
+        if self.learn_type == "classifier" and not self.class_names:
+            raise InvalidSpec("a classifier needs its class names")
+        if self.learn_type.startswith("anomaly") and not self.anomaly:
+            raise InvalidSpec("an anomaly block needs its fitted parameters (anomaly)")
+
+    def _check_image(self) -> None:
+        inp = self.input
+        assert isinstance(inp, ImageInput)
+        for name, value in (("width", inp.width), ("height", inp.height)):
+            if not (isinstance(value, int) and 1 <= value <= 1024):
+                raise InvalidSpec(f"image {name} must be a whole number from 1 to 1024, got {value!r}")
+        if inp.color_depth not in COLOR_DEPTHS:
+            raise InvalidSpec(f"colour depth {inp.color_depth!r} is not one of {', '.join(COLOR_DEPTHS)}")
+        if inp.type != "image":
+            raise InvalidSpec(f"an image input's type is 'image', got {inp.type!r}")
+        if not self.dsp:
+            raise InvalidSpec("the impulse has no processing block")
+        for block in self.dsp:
+            if block.type not in C_BLOCKS or dsp.get_block(block.type).input_kind != "image":
+                raise InvalidSpec(
+                    f"processing block {block.type!r} cannot take an image; image blocks in C: "
+                    + ", ".join(b for b in C_BLOCKS if dsp.get_block(b).input_kind == "image")
+                )
+            self._check_version(block)
+            params = dsp.validate_params(block.type, block.params)
+            for name in ("width", "height", "color_depth"):
+                if params[name] != getattr(inp, name):
+                    raise InvalidSpec(
+                        f"processing block {block.name or block.type!r} has {name} {params[name]!r}, "
+                        f"the image input {getattr(inp, name)!r}"
+                    )
+        if self.learn_type != "classifier":
+            raise InvalidSpec(f"image impulses deploy with a classifier only, not {self.learn_type!r}")
+        if not self.model:
+            raise InvalidSpec("a classifier needs its int8 .tflite model")
+
+    def _check_version(self, block: DspBlock) -> None:
+        current = dsp.get_block(block.type).version
+        if block.version != current:
+            raise InvalidSpec(
+                f"processing block {block.type!r} is version {block.version}, the C code implements "
+                f"version {current}: regenerate the features and retrain first"
+            )
+
+    def _check_timeseries(self) -> None:
+        assert isinstance(self.input, InputBlock)
         if not self.input.axes:
             raise InvalidSpec("the input block names no axes")
         for name, value in (("window_ms", self.input.window_ms), ("stride_ms", self.input.stride_ms)):
@@ -82,23 +157,14 @@ class ImpulseSpec:
                     f"processing block {block.type!r} cannot be deployed; time-series blocks in C: "
                     + ", ".join(b for b in C_BLOCKS if dsp.get_block(b).input_kind == "timeseries")
                 )
-            current = dsp.get_block(block.type).version
-            if block.version != current:
-                raise InvalidSpec(
-                    f"processing block {block.type!r} is version {block.version}, the C code implements "
-                    f"version {current}: regenerate the features and retrain first"
-                )
+            self._check_version(block)
             dsp.validate_params(block.type, block.params)
-        if self.learn_type not in LEARN_TYPES:
-            raise InvalidSpec(
-                f"learning block {self.learn_type!r} cannot be deployed yet; supported: {', '.join(LEARN_TYPES)}"
-            )
-        if self.learn_type == "classifier" and not self.class_names:
-            raise InvalidSpec("a classifier needs its class names")
-        if self.learn_type.startswith("anomaly") and not self.anomaly:
-            raise InvalidSpec("an anomaly block needs its fitted parameters (anomaly)")
         if self.learn_type in ("classifier", "regression") and not self.model:
             raise InvalidSpec(f"a {self.learn_type} needs its int8 .tflite model")
+
+    @property
+    def is_image(self) -> bool:
+        return isinstance(self.input, ImageInput)
 
     @property
     def is_anomaly(self) -> bool:
@@ -126,7 +192,8 @@ class ImpulseSpec:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["model"] = base64.b64encode(self.model).decode("ascii")
-        data["input"]["axes"] = list(self.input.axes)
+        if isinstance(self.input, InputBlock):
+            data["input"]["axes"] = list(self.input.axes)
         data["dsp"] = [asdict(b) for b in self.dsp]
         data["class_names"] = list(self.class_names)
         return data
@@ -134,7 +201,10 @@ class ImpulseSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImpulseSpec:
         values = dict(data)
-        values["input"] = InputBlock(**{**data["input"], "axes": tuple(data["input"]["axes"])})
+        if data["input"].get("type") == "image":
+            values["input"] = ImageInput(**data["input"])
+        else:
+            values["input"] = InputBlock(**{**data["input"], "axes": tuple(data["input"]["axes"])})
         values["dsp"] = tuple(DspBlock(**b) for b in data["dsp"])
         values["class_names"] = tuple(data["class_names"])
         values["model"] = base64.b64decode(data["model"])

@@ -26,7 +26,7 @@ class TestSample:
     __test__ = False  # a data record, not a pytest class
 
     name: str
-    values: np.ndarray  # float32 [T, axes] in the impulse's axis order
+    values: np.ndarray  # float32 [T, axes] in the impulse's axis order; an image's RGB888 frame [H, W, 3]
     interval_ms: float
     expected: dict[str, Any]
 

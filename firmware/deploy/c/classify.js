@@ -1,12 +1,13 @@
-// Moteforge loader for classify.wasm: runs the impulse on one CSV recording in the browser or Node and
-// returns the parsed JSON result ({windows, label, scores}). Implements the few WASI calls the module uses
-// (stdin, stdout, stderr, args, exit) so no WASI polyfill is needed.
+// Moteforge loader for classify.wasm: runs the impulse on one CSV recording (an image impulse: one PPM
+// frame as a Uint8Array) in the browser or Node and returns the parsed JSON result ({windows, label,
+// scores}). Implements the few WASI calls the module uses (stdin, stdout, stderr, args, exit) so no WASI
+// polyfill is needed.
 //
 // `wasm` is the module's bytes or, to classify many recordings without compiling it each time, a
 // WebAssembly.Module (from WebAssembly.compile). `intervalMs` is the time between CSV rows (default: the
 // impulse's own rate). Example: `const result = await classify(wasmBytes, csvText, 100);`
 export async function classify(wasm, csvText, intervalMs) {
-  const input = new TextEncoder().encode(csvText);
+  const input = typeof csvText === "string" ? new TextEncoder().encode(csvText) : csvText;
   const args = ["classify", ...(intervalMs ? ["--interval-ms", String(intervalMs)] : [])].map((a) => new TextEncoder().encode(a + "\0"));
   let inputPos = 0;
   let out = "";
