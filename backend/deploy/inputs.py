@@ -15,7 +15,7 @@ from backend.core.blobs import get_blob_store
 from backend.core.errors import InvalidInput
 from backend.projects.service import ProjectContext
 from backend.training.models import TrainedModel
-from firmware.deploy.spec import DspBlock, ImpulseSpec, InputBlock, InvalidSpec
+from firmware.deploy.spec import DspBlock, ImageInput, ImpulseSpec, InputBlock, InvalidSpec
 from firmware.deploy.verification import TestSample
 
 # Each sample is run by every verifier of a build (native, QEMU, qemu-user, wasmtime): a handful, one per
@@ -60,6 +60,24 @@ def _learned_parts(model: TrainedModel, learn_type: str) -> tuple[bytes, dict[st
     return data, None
 
 
+def _input_of(block: dict[str, Any]) -> InputBlock | ImageInput:
+    """The spec's input from the impulse's input block: an image's size and colour, or the windowing."""
+    if block.get("type") == "image":
+        return ImageInput(
+            width=int(block["width"]),
+            height=int(block["height"]),
+            color_depth=str(block["color_depth"]),
+            resize_mode=str(block.get("resize_mode", "squash")),
+        )
+    return InputBlock(
+        axes=tuple(block["axes"]),
+        window_ms=float(block["window_ms"]),
+        stride_ms=float(block["stride_ms"]),
+        frequency_hz=float(block["frequency_hz"]),
+        zero_pad=bool(block.get("zero_pad", True)),
+    )
+
+
 def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> tuple[ImpulseSpec, Any]:
     """The deployable description of ``model`` and the impulse row it was trained on.
 
@@ -72,10 +90,6 @@ def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> 
     model_bytes, anomaly = _learned_parts(model, learn_type)
     impulse = training.impulse_of(session, ctx, model)
     block = impulse.input_block
-    if block.get("type") == "image":
-        raise InvalidInput(
-            "Image impulses cannot be deployed yet: bundles take time series.", field="model_id"
-        )
     wanted = training.model_inputs(impulse, model)
     dsp_rows = [b for b in impulse.dsp_blocks if wanted is None or b["id"] in wanted]
     try:
@@ -86,13 +100,7 @@ def impulse_spec(session: Session, ctx: ProjectContext, model: TrainedModel) -> 
             impulse_version=impulse.version,
             model_id=model.id,
             model_version=model.version,
-            input=InputBlock(
-                axes=tuple(block["axes"]),
-                window_ms=float(block["window_ms"]),
-                stride_ms=float(block["stride_ms"]),
-                frequency_hz=float(block["frequency_hz"]),
-                zero_pad=bool(block.get("zero_pad", True)),
-            ),
+            input=_input_of(block),
             dsp=tuple(
                 DspBlock(type=b["type"], params=dict(b["params"]), version=int(b["version"]), name=b["id"])
                 for b in dsp_rows
@@ -115,21 +123,32 @@ def _has_anomaly_block(impulse: Any) -> bool:
     return any(b is not None and b.kind == "anomaly" for b in blocks)
 
 
+def _fits_input(row: Any, input_block: dict[str, Any]) -> bool:
+    """An image for an image impulse; a recording with the impulse's axes and at least one window."""
+    from backend.impulses import dataset
+
+    if input_block["type"] == "image":
+        return bool(row.kind == "image")
+    return (
+        row.kind != "image"
+        and dataset.window_count(row, input_block) > 0
+        and not dataset.missing_axes(row, input_block["axes"])
+    )
+
+
 def verification_rows(session: Session, ctx: ProjectContext, impulse: Any) -> list[Any]:
     """The testing samples a build is checked on: up to ``MAX_VERIFY_SAMPLES``, one per category and label
     first, each long enough for one window; with an anomaly block, the anomaly category's recordings too, so
     that flagged windows are checked as well as normal ones. ``InvalidInput`` when there are none (nothing
     would prove the bundle)."""
     from backend.data import service as data
-    from backend.impulses import dataset
 
     categories = ("testing", "anomaly") if _has_anomaly_block(impulse) else ("testing",)
     rows = [
         r
         for category in categories
         for r in data.list_for_training(session, ctx.project.id, category)
-        if dataset.window_count(r, impulse.input_block) > 0
-        and not dataset.missing_axes(r, impulse.input_block["axes"])
+        if _fits_input(r, impulse.input_block)
     ]
     if not rows:
         raise InvalidInput(
@@ -162,16 +181,21 @@ def studio_result(spec: ImpulseSpec, X: Any) -> dict[str, Any]:
 
 def test_samples(impulse: Any, spec: ImpulseSpec, rows: Sequence[Any]) -> list[TestSample]:
     """Each row's values in the impulse's axis order and the studio's result for it (what
-    ``moteforge classify`` reports), which the bundle's code must reproduce."""
+    ``moteforge classify`` reports), which the bundle's code must reproduce. An image becomes the RGB888
+    frame a camera driver delivers at the impulse's size (resized here, in Python, as the studio would),
+    and the studio's result is that of the frame: the bundle's C gets the very same pixels."""
     import numpy as np
 
     from backend.impulses import dataset
     from backend.impulses.features import window_features
+    from firmware.deploy.image import camera_frame
 
     dsp_ids = [b.name for b in spec.dsp]
     samples = []
     for row in rows:
         values = dataset.values_for(row, impulse.input_block)
+        if isinstance(spec.input, ImageInput):
+            values = camera_frame(values, spec.input)
         X = np.asarray(window_features(impulse, values, row.interval_ms, dsp_ids=dsp_ids), dtype=np.float32)
         samples.append(
             TestSample(
