@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from backend.core.db import get_sessionmaker
 from backend.impulses import features, service
 from backend.impulses.models import FeatureExplorer, FeatureSet
-from backend.jobs.models import FINISHED, Job
 from tests.backend.impulses.conftest import Owned
 from tests.backend.impulses.factories import basic_motions
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(job_id: int, timeout: float = 120) -> Job:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with get_sessionmaker()() as s:
-            job = s.get(Job, job_id)
-            if job is not None and job.status in FINISHED:
-                s.expunge(job)
-                return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def test_generate_features_caches_training_and_testing_and_stores_the_explorer(
@@ -38,7 +23,7 @@ def test_generate_features_caches_training_and_testing_and_stores_the_explorer(
     job_id = service.start_feature_generation(session, owned.ctx).id
     session.commit()
 
-    job = wait_for(job_id)
+    job = wait_for(session, job_id, timeout=120)
     assert job.status == "succeeded", job.error
     # 16 training samples x 17 windows, 4 testing samples x 17; spectral: 6 axes x (1 + 2 x 3 + 8).
     assert job.result["training"]["windows"] == 272 and job.result["training"]["features"] == 90
@@ -88,6 +73,6 @@ def test_a_dataset_that_changed_after_queueing_fails_with_the_reason(
         if sample.label != "walking":
             sample.enabled = False
     session.commit()
-    job = wait_for(job_id)
+    job = wait_for(session, job_id, timeout=120)
     assert job.status == "failed"
     assert "at least 2 labelled classes" in (job.error or "")

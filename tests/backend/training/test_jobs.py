@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from backend.training import service
 from backend.training.models import ModelStatus, ModelTest, TrainedModel
 from tests.backend.training.conftest import Studio
 from tests.backend.training.factories import add_recording, motion_values, save_impulse, write_csv
-from tests.backend.training.support import log_lines, wait_for
+from tests.support.waiting import log_lines, wait_for, wait_for_log
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +59,7 @@ def test_cancelling_mid_training_stops_it_and_stores_no_artefacts(
 ) -> None:
     job = service.start_training(session, motions.ctx, {"epochs": 1000})
     session.commit()
-    deadline = time.time() + 120
-    while not any(line.startswith("Epoch 3/") for line in log_lines(session, job.id)):
-        assert time.time() < deadline, log_lines(session, job.id)
-        time.sleep(0.2)
+    wait_for_log(session, job.id, lambda lines: any(line.startswith("Epoch 3/") for line in lines))
     session.expire_all()  # the session keeps objects across commits; cancel must see the job running
     jobs.cancel(session, motions.ctx, job.id)
     session.commit()
@@ -80,10 +76,9 @@ def test_a_training_retried_after_its_worker_died_reuses_its_model_row(
 ) -> None:
     job = service.start_training(session, motions.ctx, {"epochs": 300})
     session.commit()
-    deadline = time.time() + 120
-    while not any(line.startswith("Epoch 2/") for line in log_lines(session, job.id)):
-        assert time.time() < deadline
-        time.sleep(0.1)
+    wait_for_log(
+        session, job.id, lambda lines: any(line.startswith("Epoch 2/") for line in lines), interval=0.1
+    )
     celery_worker.kill_children()  # type: ignore[attr-defined]
     # What the reaper does once the heartbeat is stale: requeue the job for a second attempt.
     session.expire_all()
@@ -93,10 +88,7 @@ def test_a_training_retried_after_its_worker_died_reuses_its_model_row(
     assert jobs.reap_stale(session) == [job.id]
     session.commit()
     # The second attempt trains the same settings again; cancel it once it is under way.
-    deadline = time.time() + 120
-    while sum(line.startswith("Epoch 1/") for line in log_lines(session, job.id)) < 2:
-        assert time.time() < deadline, log_lines(session, job.id)[-5:]
-        time.sleep(0.2)
+    wait_for_log(session, job.id, lambda lines: sum(line.startswith("Epoch 1/") for line in lines) >= 2)
     rows = session.scalars(select(TrainedModel).where(TrainedModel.project_id == motions.project.id)).all()
     assert len(rows) == 1 and rows[0].version == 1
     # The dead attempt's curves were forgotten when the retry started.

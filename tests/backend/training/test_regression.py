@@ -26,8 +26,8 @@ from backend.training import pipeline, presenters, service
 from backend.training.models import ModelStatus, ModelTest, TrainedModel
 from tests.backend.training.conftest import Studio
 from tests.backend.training.factories import AXES, INTERVAL_MS, save_impulse, write_csv
-from tests.backend.training.support import log_lines, wait_for
 from tests.support.factories import PASSWORD
+from tests.support.waiting import log_lines, wait_for
 
 TRAIN_AMPLITUDES = np.round(np.linspace(0.5, 5.0, 24), 3)
 TEST_AMPLITUDES = (0.8, 1.7, 2.9, 3.6, 4.4)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from backend.training import service
 from tests.backend.training.conftest import Studio
 from tests.backend.training.factories import save_impulse
-from tests.backend.training.support import wait_for
 from tests.support.factories import PASSWORD
+from tests.support.waiting import wait_for
 
 HTMX = {"hx-request": "true"}
 
