@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
@@ -236,31 +236,55 @@ def prepare_upload(
     return PreparedUpload(ctx.project.id, len(files), prepared, storage.new_blobs(session))
 
 
-def store_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[FileOutcome]:
-    """Insert the rows of a prepared upload (one INSERT ... RETURNING for all of them) and audit it."""
+@dataclass(frozen=True)
+class StoredFile:
+    """What `insert_prepared` stored for one file: the new samples' ids and names, or why nothing."""
+
+    filename: str
+    sample_ids: list[int]
+    names: list[str]
+    error: str | None = None
+    status_code: int = 200
+
+
+def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[StoredFile]:
+    """Insert the rows of a prepared upload (one multi-row INSERT ... RETURNING id) and audit it."""
     if upload.project_id != ctx.project.id:
         raise InvalidInput("The upload was prepared for another project.")
     rows = [row for f in upload.files for row in f.rows]
-    # Multi-row INSERT ... RETURNING, in parameter order, rather than a unit-of-work flush: the same rows
-    # and persistent Samples at a fraction of the ORM's bookkeeping on the ingestion hot path.
-    stmt = insert(Sample).returning(Sample, sort_by_parameter_order=True)
-    inserted = iter(session.scalars(stmt, rows).all() if rows else [])
-    outcomes = [
-        FileOutcome(f.filename, [next(inserted) for _ in f.rows], f.error, f.status_code)
+    # Ids only, in parameter order: no ORM objects to build on the ingestion hot path.
+    stmt = insert(Sample).returning(Sample.id, sort_by_parameter_order=True)
+    ids = iter(session.scalars(stmt, rows).all() if rows else [])
+    stored = [
+        StoredFile(
+            f.filename, [next(ids) for _ in f.rows], [r["name"] for r in f.rows], f.error, f.status_code
+        )
         for f in upload.files
     ]
-    stored = [s.id for o in outcomes for s in o.samples]
-    if stored:
+    sample_ids = [i for f in stored for i in f.sample_ids]
+    if sample_ids:
         audit.record(
             session,
             ctx.principal,
             "sample.upload",
             project_id=ctx.project.id,
             files=upload.file_count,
-            sample_ids=stored[:100],
-            samples=len(stored),
+            sample_ids=sample_ids[:100],
+            samples=len(sample_ids),
         )
-    return outcomes
+    return stored
+
+
+def store_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[FileOutcome]:
+    """`insert_prepared`, with the stored samples loaded as rows."""
+    stored = insert_prepared(session, ctx, upload)
+    wanted = [i for f in stored for i in f.sample_ids]
+    samples = (
+        {s.id: s for s in session.scalars(select(Sample).where(Sample.id.in_(wanted)))} if wanted else {}
+    )
+    return [
+        FileOutcome(f.filename, [samples[i] for i in f.sample_ids], f.error, f.status_code) for f in stored
+    ]
 
 
 def _is_zip(path: Path, filename: str) -> bool:

@@ -12,9 +12,9 @@ import json
 import posixpath
 import time
 import urllib.parse
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,9 +27,10 @@ from starlette.responses import Response
 
 from backend.core.db import get_sessionmaker, session_scope
 from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from backend.core.groupcommit import GroupCommit
 from backend.core.principal import Principal
 from backend.core.security import token_hash
-from backend.data import service
+from backend.data import service, storage
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
 from backend.projects.models import ApiKey
@@ -231,41 +232,91 @@ def _sidecar_metadata(files: list[UploadedFile]) -> dict[str, dict[str, Any]]:
     return extra
 
 
-def _ingest_parts(
-    session: Session, request_ctx: ProjectContext, form: ReceivedForm, options: service.IngestOptions
-) -> list[service.FileOutcome]:
+def _prepare_parts(
+    session: Session, ctx: ProjectContext, form: ReceivedForm, options: service.IngestOptions
+) -> service.PreparedUpload:
     samples = [f for f in form.files if f.filename not in SIDECARS]
     if not samples:
         raise InvalidInput("No file in the request: send each file as a multipart part named `data`.")
     extra = _sidecar_metadata(form.files)
-    outcomes: list[service.FileOutcome] = []
+    files: list[service.PreparedFile] = []
     for f in samples:
         per_file = options
         if meta := extra.get(f.filename):
             per_file = replace(options, metadata={**(options.metadata or {}), **meta})
-        outcomes.extend(service.ingest_upload(session, request_ctx, [(f.path, f.filename)], per_file))
-    return outcomes
+        files.extend(service.prepare_upload(session, ctx, [(f.path, f.filename)], per_file).files)
+    return service.PreparedUpload(ctx.project.id, len(samples), files, storage.new_blobs(session))
 
 
-def _files_work(request: Request, category: str, form: ReceivedForm) -> list[dict[str, Any]]:
-    """One unit of work per request, committed before the answer is sent (runs in the thread pool).
+@dataclass(frozen=True)
+class _Pending:
+    """A prepared upload waiting for the writer, with the key that must still be valid when it is stored."""
 
-    Without autoflush the key's last-used time (when it changes; see `_coarse_last_used`) is written with
-    the samples at the end, so the database write lock (SQLite) or the key's row lock (PostgreSQL) is held
-    only for the inserts and the commit, not while files are parsed and blobs written.
+    api_key: str
+    upload: service.PreparedUpload
+
+
+def _prepare(
+    request: Request, prepare: Callable[[Session, ProjectContext], service.PreparedUpload]
+) -> _Pending:
+    """First phase of a request, in a worker thread: parse, check and write blobs; no database writes.
+
+    The read-only session is closed without commit; the blobs it created are handed to the writer, which
+    removes them if the upload is not stored after all.
     """
-    with session_scope() as session, session.no_autoflush:
-        ctx = _context(session, request)
-        outcomes = _ingest_parts(session, ctx, form, _options(request, category))
+    session = get_sessionmaker()()
+    try:
+        with session.no_autoflush:
+            upload = prepare(session, _context(session, request))
+        storage.forget_new_blobs(session)
+    finally:
+        session.close()  # a failure above rolls back, and the rollback removes the new blobs
+    return _Pending(request.headers.get("x-api-key", ""), upload)
+
+
+_CHECKED_KEYS = "moteforge_ingestion_checked_keys"
+
+
+def _store_pending(session: Session, pending: _Pending) -> list[service.StoredFile]:
+    """Second phase, in the writer's transaction: the key is checked again, then the rows inserted."""
+    checked: dict[str, ProjectContext] = session.info.setdefault(_CHECKED_KEYS, {})
+    ctx = checked.get(pending.api_key)
+    if ctx is None:  # once per key and transaction: a batch is usually one client's stream
+        key = projects.authenticate_api_key(session, pending.api_key)
+        if key is None:
+            raise NotAuthenticated("Invalid or revoked API key.")
+        _coarse_last_used(key)
+        ctx = projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
+        checked[pending.api_key] = ctx
+    return service.insert_prepared(session, ctx, pending.upload)
+
+
+def _discard_pending(session: Session, pending: _Pending) -> None:
+    storage.discard_blobs(session, pending.upload.new_blobs)
+
+
+_writer: GroupCommit[_Pending, list[service.StoredFile]] = GroupCommit(
+    _store_pending, on_failure=_discard_pending, name="ingestion-writer"
+)
+
+
+async def _ingest(
+    request: Request, prepare: Callable[[Session, ProjectContext], service.PreparedUpload]
+) -> tuple[int, list[service.StoredFile]]:
+    pending = await run_in_threadpool(_prepare, request, prepare)
+    return pending.upload.project_id, await _writer.run(pending)
+
+
+def _files_answer(outcomes: list[service.StoredFile], project_id: int) -> list[dict[str, Any]]:
     answer: list[dict[str, Any]] = []
     for o in outcomes:
-        if not o.ok:
+        if o.error is not None:
             answer.append(
                 {"success": False, "fileName": o.filename, "error": o.error, "status": o.status_code}
             )
-        for s in o.samples:
+        for sample_id in o.sample_ids:
             answer.append(
-                {"success": True, "sampleId": s.id, "fileName": o.filename, "projectId": s.project_id}
+                {"success": True, "sampleId": sample_id, "fileName": o.filename, "projectId": project_id}
             )
     return answer
 
@@ -276,8 +327,12 @@ async def ingest_files(category: str, request: Request) -> Response:
     try:
         _check_category(category)
         await _precheck_key(request)
+        options = _options(request, category)
         async with receive_multipart(request) as form:
-            files = await run_in_threadpool(_files_work, request, category, form)
+            project_id, outcomes = await _ingest(
+                request, lambda session, ctx: _prepare_parts(session, ctx, form, options)
+            )
+        files = _files_answer(outcomes, project_id)
     except DomainError as exc:
         _forget_refused_key(request, exc)
         return _ei_error(exc)
@@ -287,14 +342,6 @@ async def ingest_files(category: str, request: Request) -> Response:
             {"success": False, "error": first["error"], "files": files}, status_code=first["status"]
         )
     return JSONResponse({"success": True, "files": files})
-
-
-def _data_work(request: Request, category: str, path: Path, filename: str) -> str:
-    with session_scope() as session, session.no_autoflush:
-        ctx = _context(session, request)
-        outcome = service.ingest_upload(session, ctx, [(path, filename)], _options(request, category))[0]
-        outcome.raise_if_failed()
-        return outcome.samples[0].name
 
 
 @router.post("/api/{category}/data", response_class=PlainTextResponse, responses=_EI_ERRORS)
@@ -308,8 +355,16 @@ async def ingest_data(category: str, request: Request) -> Response:
     try:
         _check_category(category)
         await _precheck_key(request)
+        options = _options(request, category)
         async with receive_body(request, filename) as path:
-            name = await run_in_threadpool(_data_work, request, category, path, filename)
+            _, outcomes = await _ingest(
+                request,
+                lambda session, ctx: service.prepare_upload(session, ctx, [(path, filename)], options),
+            )
+        stored = outcomes[0]
+        if stored.error is not None:
+            raise service.RejectedUpload(stored.error, status_code=stored.status_code)
+        name = stored.names[0]
     except DomainError as exc:
         _forget_refused_key(request, exc)
         return PlainTextResponse(exc.message, status_code=exc.status_code)
