@@ -45,6 +45,10 @@ void setup() {
   next_us = micros();
 }
 
+// The magnetometer measures at 20 Hz, more slowly than the accelerometer and gyroscope: frames in between
+// repeat its latest reading rather than zeros.
+static float magnetic[3] = {0};
+
 static void read_frame(float *out) {
   float v[9] = {0};
   while (!IMU.accelerationAvailable() || !IMU.gyroscopeAvailable()) {
@@ -52,8 +56,11 @@ static void read_frame(float *out) {
   IMU.readAcceleration(v[0], v[1], v[2]);
   IMU.readGyroscope(v[3], v[4], v[5]);
   if (MF_IMPULSE_AXES > 6 && IMU.magneticFieldAvailable()) {
-    IMU.readMagneticField(v[6], v[7], v[8]);
+    IMU.readMagneticField(magnetic[0], magnetic[1], magnetic[2]);
   }
+  v[6] = magnetic[0];
+  v[7] = magnetic[1];
+  v[8] = magnetic[2];
   for (int a = 0; a < MF_IMPULSE_AXES; ++a) {
     out[a] = v[a];
   }

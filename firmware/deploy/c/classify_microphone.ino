@@ -28,17 +28,41 @@ static void print_result(const float *scores) {
 #endif
 }
 
+// The interrupt appends samples to a ring holding one window and one stride more, so the microphone keeps
+// recording while loop() classifies a window (the studio's windows of a recording have no gaps). Sample n of
+// the stream sits at ring[n % RING_SAMPLES]; `received` counts samples in, `next_window` is the first sample
+// of the window to classify next.
+#define RING_SAMPLES (MF_IMPULSE_WINDOW_FRAMES + MF_IMPULSE_STRIDE_FRAMES)
+static short ring[RING_SAMPLES];
+static volatile unsigned long received = 0;
+static volatile unsigned long next_window = 0;
+static volatile unsigned long dropped = 0;  // samples lost because loop() fell behind
+static int write_at = 0;                    // received % RING_SAMPLES, kept without a division
+static int read_at = 0;                     // next_window % RING_SAMPLES
 static float window[MF_IMPULSE_WINDOW_FRAMES];
-static volatile int filled = 0;
 static short pdm_buffer[512];
 
-// Called from the PDM interrupt: append the new samples while there is room in the window.
+// Called from the PDM interrupt with a block of new samples.
 static void on_pdm_data() {
   int bytes = PDM.available();
+  if (bytes > (int)sizeof(pdm_buffer)) {
+    bytes = sizeof(pdm_buffer);
+  }
   PDM.read(pdm_buffer, bytes);
   int count = bytes / 2;
-  for (int i = 0; i < count && filled < MF_IMPULSE_WINDOW_FRAMES; ++i) {
-    window[filled++] = pdm_buffer[i] / 32768.0f;
+  for (int i = 0; i < count; ++i) {
+    long ahead = (long)(received - next_window);
+    if (ahead >= RING_SAMPLES) {
+      dropped += count - i;  // the ring is full: classification is slower than real time
+      return;
+    }
+    if (ahead >= 0) {  // samples between windows (a stride longer than the window) are skipped
+      ring[write_at] = pdm_buffer[i];
+    }
+    received = received + 1;
+    if (++write_at == RING_SAMPLES) {
+      write_at = 0;
+    }
   }
 }
 
@@ -48,26 +72,38 @@ void setup() {
   }
   PDM.onReceive(on_pdm_data);
   if (!PDM.begin(1, (int)MF_IMPULSE_FREQUENCY_HZ)) {
-    Serial.println("PDM microphone not found");
+    Serial.print("PDM microphone does not start at ");
+    Serial.print((int)MF_IMPULSE_FREQUENCY_HZ);
+    Serial.println(" Hz");
     while (1) {
     }
   }
 }
 
 void loop() {
-  if (filled < MF_IMPULSE_WINDOW_FRAMES) {
+  if ((long)(received - next_window) < MF_IMPULSE_WINDOW_FRAMES) {
     return;
   }
+  // The interrupt writes only past the window, so the copy needs no pause in recording.
+  int at = read_at;
+  for (int i = 0; i < MF_IMPULSE_WINDOW_FRAMES; ++i) {
+    window[i] = ring[at] / 32768.0f;
+    if (++at == RING_SAMPLES) {
+      at = 0;
+    }
+  }
+  read_at = (read_at + MF_IMPULSE_STRIDE_FRAMES) % RING_SAMPLES;
+  next_window = next_window + MF_IMPULSE_STRIDE_FRAMES;  // frees the oldest stride for the interrupt
   float scores[MF_IMPULSE_CLASSES];
   if (mf_impulse_run_window(window, scores) == 0) {
     print_result(scores);
   }
-  // Slide by the impulse's stride; the interrupt is paused while the kept samples move.
-  const int keep = MF_IMPULSE_WINDOW_FRAMES - MF_IMPULSE_STRIDE_FRAMES;
   noInterrupts();
-  if (keep > 0) {
-    memmove(window, &window[MF_IMPULSE_STRIDE_FRAMES], sizeof(float) * keep);
-  }
-  filled = keep > 0 ? keep : 0;
+  const unsigned long lost = dropped;
+  dropped = 0;
   interrupts();
+  if (lost > 0) {
+    Serial.print("dropped samples: ");
+    Serial.println(lost);
+  }
 }

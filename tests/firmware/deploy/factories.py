@@ -184,16 +184,20 @@ def anomaly_samples(spec: ImpulseSpec, count: int = 3) -> list[TestSample]:
     return chosen
 
 
-def keyword_spec_and_samples() -> tuple[ImpulseSpec, list[TestSample]]:
-    """An audio impulse: 8 kHz sound in 250 ms windows every 125 ms through MFCC, a random dense int8
-    model of the right input size, and two half-second tones with a little noise as test samples."""
+def keyword_spec_and_samples(
+    frequency_hz: float = 8000.0, block: str = "mfcc", *, pcm16: bool = False
+) -> tuple[ImpulseSpec, list[TestSample]]:
+    """An audio impulse: sound at ``frequency_hz`` (8 kHz by default) in 250 ms windows every 125 ms through
+    MFCC (or ``block``), a random dense int8 model of the right input size, and two half-second tones with a
+    little noise as test samples; ``pcm16`` rounds them to 16-bit sample values, as a WAV file holds them."""
     import keras
 
     from firmware.testing.random_models import convert_int8
 
-    params = validate_params("mfcc", {})
-    inp = InputBlock(axes=("audio",), window_ms=250.0, stride_ms=125.0, frequency_hz=8000.0)
-    features = int(np.prod(get_block("mfcc").feature_shape(2000, 1, 8000.0, **params)))
+    params = validate_params(block, {})
+    inp = InputBlock(axes=("audio",), window_ms=250.0, stride_ms=125.0, frequency_hz=frequency_hz)
+    window = int(frequency_hz * 0.25)
+    features = int(np.prod(get_block(block).feature_shape(window, 1, frequency_hz, **params)))
     model = keras.Sequential(
         [keras.Input((features,), batch_size=1), keras.layers.Dense(3, activation="softmax")]
     )
@@ -202,18 +206,21 @@ def keyword_spec_and_samples() -> tuple[ImpulseSpec, list[TestSample]]:
         convert_int8(model, (features,), seed=2, samples=8),
         names,
         input=inp,
-        dsp=(DspBlock(type="mfcc", params=params, version=get_block("mfcc").version),),
+        dsp=(DspBlock(type=block, params=params, version=get_block(block).version),),
     )
     rng = np.random.default_rng(0)
     samples = []
+    interval_ms = 1000.0 / frequency_hz
     for n, hz in enumerate((300.0, 900.0)):
-        t = np.arange(4000) / 8000.0
-        values = (0.3 * np.sin(2 * np.pi * hz * t) + 0.05 * rng.standard_normal(4000)).astype(np.float32)[
+        t = np.arange(int(frequency_hz / 2)) / frequency_hz
+        values = (0.3 * np.sin(2 * np.pi * hz * t) + 0.05 * rng.standard_normal(len(t))).astype(np.float32)[
             :, None
         ]
-        batch = windows(values, 0.125, window_ms=250.0, stride_ms=125.0, frequency_hz=8000.0)
-        scores = classify_tflite(spec.model, generate_batch("mfcc", batch, 8000.0, params))
-        samples.append(TestSample(f"tone-{n}", values, 0.125, summarize_sample(scores, names)))
+        if pcm16:
+            values = (np.round(values * 32768.0) / 32768.0).astype(np.float32)
+        batch = windows(values, interval_ms, window_ms=250.0, stride_ms=125.0, frequency_hz=frequency_hz)
+        scores = classify_tflite(spec.model, generate_batch(block, batch, frequency_hz, params))
+        samples.append(TestSample(f"tone-{n}", values, interval_ms, summarize_sample(scores, names)))
     return spec, samples
 
 
