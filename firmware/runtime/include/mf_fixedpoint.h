@@ -1,10 +1,13 @@
-/* Moteforge runtime: integer fixed-point primitives shared by the kernels.
- * Each reproduces TFLite Micro's reference integer arithmetic bit for bit; signed right shifts
- * are arithmetic on every compiler we target (gcc, clang). */
+/* Moteforge runtime: integer fixed-point primitives shared by the kernels, and the index loops that
+ * several kernels share (pooling windows, broadcasting). The arithmetic reproduces TFLite Micro's
+ * reference integer arithmetic bit for bit; signed right shifts are arithmetic on every compiler we
+ * target (gcc, clang). */
 #ifndef MF_FIXEDPOINT_H
 #define MF_FIXEDPOINT_H
 
 #include <stdint.h>
+
+#include "mf_types.h"
 
 /* round(a * b / 2^31), saturating the single overflow case a == b == INT32_MIN. */
 static inline int32_t mf_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
@@ -42,6 +45,44 @@ static inline int32_t mf_multiply_by_quantized_multiplier(int32_t x, int32_t mul
 static inline int32_t mf_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Index loops shared by kernels. Static inline so that each kernel compiles to the loop it had on its own:
+ * the row function a kernel passes to mf_broadcast_s8 is a constant and is inlined into it. */
+
+/* The cells [*start, *end) of an input axis of `size` cells that pooling window `index` covers: the
+ * window begins at index * stride - pad and spans `filter` cells; cells in the padding are left out, so
+ * the range is empty (*start >= *end) when the window lies entirely in the padding. */
+static inline void mf_pool_window(int32_t index, int32_t stride, int32_t pad, int32_t filter, int32_t size,
+                                  int32_t *start, int32_t *end)
+{
+    const int32_t first = index * stride - pad;
+    *start = first < 0 ? 0 : first;
+    *end = first + filter < size ? first + filter : size;
+}
+
+/* One row of a two-input elementwise op: out_dims[3] output elements from inputs a and b, which step by
+ * in1_stride[3] and in2_stride[3] elements along the row. Returns the output position after the row. */
+typedef int8_t *(*mf_elementwise_row)(const mf_elementwise_params *params, const int8_t *a, const int8_t *b,
+                                      int8_t *output);
+
+/* Writes the output in order, row by row; an input whose stride is 0 along a dimension is repeated along
+ * it (broadcasting). */
+static inline void mf_broadcast_s8(const mf_elementwise_params *params, const int8_t *input1,
+                                   const int8_t *input2, int8_t *output, mf_elementwise_row row)
+{
+    int32_t i0, i1, i2;
+    for (i0 = 0; i0 < params->out_dims[0]; ++i0) {
+        for (i1 = 0; i1 < params->out_dims[1]; ++i1) {
+            for (i2 = 0; i2 < params->out_dims[2]; ++i2) {
+                const int8_t *a = input1 + i0 * params->in1_stride[0] + i1 * params->in1_stride[1] +
+                                  i2 * params->in1_stride[2];
+                const int8_t *b = input2 + i0 * params->in2_stride[0] + i1 * params->in2_stride[1] +
+                                  i2 * params->in2_stride[2];
+                output = row(params, a, b, output);
+            }
+        }
+    }
 }
 
 /* Q-format helpers for softmax, logistic and tanh (raw int32 values; Qm.n with m integer bits). */

@@ -7,6 +7,7 @@ mf_status mf_max_pool2d_s8(const mf_pool_params *params, const mf_dims *input_di
                            const mf_dims *output_dims, int8_t *output)
 {
     int32_t b, oy, ox, c, y, x;
+    int32_t y_start, y_end, x_start, x_end;
     if (params == 0 || input_dims == 0 || input == 0 || output_dims == 0 || output == 0) {
         return MF_ERR_NULL;
     }
@@ -15,13 +16,9 @@ mf_status mf_max_pool2d_s8(const mf_pool_params *params, const mf_dims *input_di
     }
     for (b = 0; b < output_dims->n; ++b) {
         for (oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t y0 = oy * params->stride_h - params->pad_h;
-            const int32_t y_start = y0 < 0 ? 0 : y0;
-            const int32_t y_end = y0 + params->filter_h < input_dims->h ? y0 + params->filter_h : input_dims->h;
+            mf_pool_window(oy, params->stride_h, params->pad_h, params->filter_h, input_dims->h, &y_start, &y_end);
             for (ox = 0; ox < output_dims->w; ++ox) {
-                const int32_t x0 = ox * params->stride_w - params->pad_w;
-                const int32_t x_start = x0 < 0 ? 0 : x0;
-                const int32_t x_end = x0 + params->filter_w < input_dims->w ? x0 + params->filter_w : input_dims->w;
+                mf_pool_window(ox, params->stride_w, params->pad_w, params->filter_w, input_dims->w, &x_start, &x_end);
                 for (c = 0; c < output_dims->c; ++c) {
                     int32_t best = -128;
                     for (y = y_start; y < y_end; ++y) {
