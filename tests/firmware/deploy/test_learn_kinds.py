@@ -1,58 +1,37 @@
 """Anomaly and regression impulses in the other bundle kinds: the classify example under qemu-aarch64 and in
-wasmtime, the Arduino library's precompiled cores, and the sketches' output code compiled for each learning
-block against the Arduino functions they call (no Arduino core can be installed here)."""
+wasmtime, and the Arduino library: its IMU sketch run in QEMU on a replayed recording prints the studio's
+anomaly score and normal/anomaly, or the studio's value, for every window; both sketches compile for every
+learning block's header."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from firmware.boards import get_board
 from firmware.deploy.bundle import build_bundle
-from firmware.deploy.layouts import ARDUINO_DIR, sources
-from firmware.deploy.sources import write_impulse_tree
+from firmware.deploy.sources import C_DIR, write_impulse_tree
 from firmware.deploy.spec import ImpulseSpec
 from firmware.deploy.verification import TestSample
 from tests.firmware.deploy import factories
+from tests.firmware.deploy.arduino.sketches import (
+    CPU_FLAGS,
+    CXX_FLAGS,
+    HOST_DIR,
+    build_sketch,
+    imu_recording,
+    run_sketch,
+    sketch_to_cpp,
+    unpacked_library,
+)
 from tests.firmware.deploy.conftest import SIGNING_KEY
 
-# The declarations of the Arduino core, Arduino_LSM9DS1 and PDM that the sketches use, so that g++ checks
-# each sketch as the Arduino IDE compiles it (C++, with Arduino.h included first).
-ARDUINO_API = """
-#include <stdint.h>
-#include <string.h>
-struct SerialPort {
-  void begin(unsigned long baud);
-  operator bool() const;
-  void print(const char *text);
-  void print(float value, int digits);
-  void println(const char *text);
-  void println(float value, int digits);
-};
-extern SerialPort Serial;
-unsigned long micros();
-void noInterrupts();
-void interrupts();
-struct LSM9DS1Class {
-  int begin();
-  int accelerationAvailable();
-  int gyroscopeAvailable();
-  int magneticFieldAvailable();
-  int readAcceleration(float &x, float &y, float &z);
-  int readGyroscope(float &x, float &y, float &z);
-  int readMagneticField(float &x, float &y, float &z);
-};
-extern LSM9DS1Class IMU;
-struct PDMClass {
-  void onReceive(void (*callback)());
-  int begin(int channels, int rate);
-  int available();
-  int read(void *buffer, int bytes);
-};
-extern PDMClass PDM;
-"""
+BOARD = "arduino-nano-33-ble-sense"
+# What the IMU sketch prints per window: "anomaly score S normal|anomaly", or "value V" (five decimals).
+ANOMALY_LINE = re.compile(r"^anomaly score (?P<score>-?\d+\.\d{5}) (?P<label>normal|anomaly)$")
+VALUE_LINE = re.compile(r"^value (?P<value>-?\d+\.\d{5})$")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +59,6 @@ def keyword() -> tuple[ImpulseSpec, list[TestSample]]:
         ("regression", "raspberry-pi-4", "linux", "classify example, aarch64 under qemu-aarch64"),
         ("regression", "wasm", "wasm", "classify example, WebAssembly in wasmtime"),
         ("kmeans", "wasm", "wasm", "classify example, WebAssembly in wasmtime"),
-        ("kmeans", "arduino-nano-33-ble-sense", "arduino", "impulse on cortex-m4 in QEMU"),
     ],
 )
 def test_the_bundle_kind_is_verified_for_the_learning_block(
@@ -106,54 +84,78 @@ def test_the_bundle_kind_is_verified_for_the_learning_block(
     assert checks[check] and all(checks.values())
 
 
-def _sketch_compiles(spec: ImpulseSpec, work: Path) -> None:
-    tree = write_impulse_tree(spec, work / "tree")
-    files = sources(tree, "arduino", spec, get_board("arduino-nano-33-ble-sense"))
-    (sketch_name,) = [n for n in files if n.endswith(".ino")]
-    api = work / "api"
-    api.mkdir()
-    (api / "Arduino.h").write_text(ARDUINO_API)
-    (api / "Arduino_LSM9DS1.h").write_text("")
-    (api / "PDM.h").write_text("")
-    sketch = work / "sketch.cpp"
-    sketch.write_bytes(files[sketch_name])
-    done = subprocess.run(
-        [
-            "g++",
-            "-fsyntax-only",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-include",
-            "Arduino.h",
-            f"-I{api}",
-            f"-I{tree.root / 'impulse'}",
-            str(sketch),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _lines(serial: str) -> list[str]:
+    return serial.replace("\r\n", "\n").splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+@pytest.mark.parametrize("learn", ["kmeans", "regression"])
+def test_the_imu_sketch_prints_the_studios_result_of_each_window_in_qemu(
+    learn: str, request: pytest.FixtureRequest, tmp_path: Path, deploy_cache: Path
+) -> None:
+    spec, samples = request.getfixturevalue(learn)
+    result = build_bundle(
+        spec,
+        BOARD,
+        "arduino",
+        tmp_path / "a.zip",
+        signing_key=SIGNING_KEY,
+        test_samples=samples,
+        cache_dir=deploy_cache,
     )
-    assert done.returncode == 0, done.stderr
-    assert sketch_name.startswith(f"{ARDUINO_DIR}/examples/")
+    elf = build_sketch(unpacked_library(result.path, tmp_path), "classify_imu", tmp_path / "build")
+    for sample in samples:
+        lines = _lines(run_sketch(elf, {"imu.bin": imu_recording(sample.values)}).serial)
+        studio = sample.expected["windows"]
+        assert len(lines) == len(studio), (sample.name, lines)
+        for line, window in zip(lines, studio, strict=True):
+            if learn == "kmeans":
+                found = ANOMALY_LINE.match(line)
+                assert found is not None, line
+                assert found["label"] == window["label"], (line, window)
+                want = window["scores"]["anomaly score"]
+                assert float(found["score"]) == pytest.approx(want, rel=1e-3, abs=1e-5), (line, window)
+            else:
+                found = VALUE_LINE.match(line)
+                assert found is not None, line
+                # Within one int8 output step of the studio's value, as verification allows.
+                step = _output_scale(spec) + 1e-5
+                assert abs(float(found["value"]) - window["value"]) <= step, (line, window)
+    if learn == "kmeans":
+        # The stuck gyroscope of the last recording is flagged, the first recording is not.
+        assert samples[-1].expected["label"] == "anomaly" and samples[0].expected["label"] == "normal"
+
+
+def _output_scale(spec: ImpulseSpec) -> float:
+    from workers.learn.export import inspect_tflite
+
+    return float(inspect_tflite(spec.model).output_quantization[0])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("learn", ["spec", "keyword", "regression", "kmeans"])
-def test_the_arduino_sketch_compiles_for_each_learning_block(
-    learn: str, request: pytest.FixtureRequest, tmp_path: Path
+@pytest.mark.parametrize("sketch", ["classify_imu", "classify_microphone"])
+def test_both_sketches_compile_for_every_learning_block(
+    learn: str, sketch: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    """Each sketch made into C++ as the Arduino builder does and compiled for the Nano's core with warnings
+    as errors, against the header of a classifier (motion or audio), a regression and an anomaly block."""
     value = request.getfixturevalue(learn)
     spec = value[0] if isinstance(value, tuple) else value
-    _sketch_compiles(spec, tmp_path)
-
-
-def test_the_sketches_print_what_each_learning_block_gives() -> None:
-    from firmware.deploy.sources import C_DIR
-
-    for name in ("classify_imu.ino", "classify_microphone.ino"):
-        text = (C_DIR / name).read_text()
-        # An anomaly block: its score and "normal" or "anomaly" against the threshold; a regression: the value.
-        assert 'MF_IMPULSE_ANOMALY_THRESHOLD ? " anomaly" : " normal"' in text
-        assert 'Serial.print("value ");' in text and "print_result(scores);" in text
+    tree = write_impulse_tree(spec, tmp_path / "tree")
+    cpp = tmp_path / f"{sketch}.ino.cpp"
+    cpp.write_text(sketch_to_cpp((C_DIR / f"{sketch}.ino").read_text(), f"{sketch}.ino"))
+    command = [
+        "arm-none-eabi-g++",
+        *CPU_FLAGS,
+        *CXX_FLAGS,
+        f"-I{HOST_DIR}",
+        f"-I{tree.root / 'impulse'}",
+        "-c",
+        str(cpp),
+        "-o",
+        str(tmp_path / "sketch.o"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
