@@ -63,6 +63,8 @@ class IngestOptions:
     # Overrides the sample name (the Edge Impulse x-file-name header); else the file name without extension.
     name: str | None = None
     bounding_boxes: list[Any] | None = None
+    # True when `mapping` is the project's saved mapping already looked up (None then means: none saved).
+    mapping_resolved: bool = False
 
 
 @dataclass
@@ -134,7 +136,9 @@ def clean_label(label: str) -> str | None:
 def _project_mapping(
     session: Session, ctx: ProjectContext, options: IngestOptions
 ) -> formats.CsvMapping | None:
-    return options.mapping if options.mapping is not None else saved_mapping(session, ctx.project.id)
+    if options.mapping is not None or options.mapping_resolved:
+        return options.mapping
+    return saved_mapping(session, ctx.project.id)
 
 
 def saved_mapping(session: Session, project_id: int, name: str = "default") -> formats.CsvMapping | None:

@@ -26,11 +26,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from backend.core.db import get_sessionmaker, session_scope
-from backend.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from backend.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from backend.core.groupcommit import GroupCommit
 from backend.core.principal import Principal
 from backend.core.security import token_hash
 from backend.data import service, storage
+from backend.data.formats import CsvMapping
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
 from backend.projects.models import ApiKey
@@ -233,32 +241,89 @@ def _sidecar_metadata(files: list[UploadedFile]) -> dict[str, dict[str, Any]]:
 
 
 def _prepare_parts(
-    session: Session, ctx: ProjectContext, form: ReceivedForm, options: service.IngestOptions
+    session: Session, target: _Target, form: ReceivedForm, options: service.IngestOptions
 ) -> service.PreparedUpload:
     samples = [f for f in form.files if f.filename not in SIDECARS]
     if not samples:
         raise InvalidInput("No file in the request: send each file as a multipart part named `data`.")
     extra = _sidecar_metadata(form.files)
+    options = target.apply(options)
     files: list[service.PreparedFile] = []
     for f in samples:
         per_file = options
         if meta := extra.get(f.filename):
             per_file = replace(options, metadata={**(options.metadata or {}), **meta})
-        files.extend(service.prepare_upload(session, ctx, [(f.path, f.filename)], per_file).files)
-    return service.PreparedUpload(ctx.project.id, len(samples), files, storage.new_blobs(session))
+        files.extend(service.prepare_upload(session, target.ctx, [(f.path, f.filename)], per_file).files)
+    return service.PreparedUpload(target.ctx.project.id, len(samples), files, storage.new_blobs(session))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What preparing an upload needs to know of the key's project: remembered for a moment per key, since
+    a client streams many samples through one key. The writer checks the key, the role and these settings
+    again when it stores the upload, so nothing stale is ever stored."""
+
+    ctx: ProjectContext  # rows detached from the short session that loaded them
+    mapping: CsvMapping | None  # the project's saved CSV mapping; None: detect
+
+    @property
+    def hmac_key(self) -> str | None:
+        return self.ctx.project.hmac_key
+
+    def apply(self, options: service.IngestOptions) -> service.IngestOptions:
+        if options.mapping is not None:
+            return options
+        return replace(options, mapping=self.mapping, mapping_resolved=True)
+
+
+class _Targets:
+    def __init__(self, ttl: float = 2.0, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, _Target]] = {}
+
+    def get(self, api_key: str) -> _Target | None:
+        entry = self._entries.get(api_key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def remember(self, api_key: str, target: _Target) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[api_key] = (time.monotonic() + self.ttl, target)
+
+    def forget(self, api_key: str) -> None:
+        self._entries.pop(api_key, None)
+
+
+_targets = _Targets()
+
+
+def _target(session: Session, request: Request) -> _Target:
+    api_key = request.headers.get("x-api-key", "")
+    target = _targets.get(api_key)
+    if target is None:
+        ctx = _context(session, request)
+        target = _Target(ctx, service.get_csv_mapping(session, ctx.project.id))
+        _targets.remember(api_key, target)
+    return target
+
+
+class _StaleTarget(Conflict):
+    """The project's HMAC key or CSV mapping changed while the upload was being prepared."""
 
 
 @dataclass(frozen=True)
 class _Pending:
-    """A prepared upload waiting for the writer, with the key that must still be valid when it is stored."""
+    """A prepared upload waiting for the writer, with what it was prepared under: the key that must still be
+    valid, and the project settings that must still hold, when it is stored."""
 
     api_key: str
     upload: service.PreparedUpload
+    hmac_key: str | None = None
+    mapping: CsvMapping | None = None
 
 
-def _prepare(
-    request: Request, prepare: Callable[[Session, ProjectContext], service.PreparedUpload]
-) -> _Pending:
+def _prepare(request: Request, prepare: Callable[[Session, _Target], service.PreparedUpload]) -> _Pending:
     """First phase of a request, in a worker thread: parse, check and write blobs; no database writes.
 
     The read-only session is closed without commit; the blobs it created are handed to the writer, which
@@ -267,27 +332,31 @@ def _prepare(
     session = get_sessionmaker()()
     try:
         with session.no_autoflush:
-            upload = prepare(session, _context(session, request))
+            target = _target(session, request)
+            upload = prepare(session, target)
         storage.forget_new_blobs(session)
     finally:
         session.close()  # a failure above rolls back, and the rollback removes the new blobs
-    return _Pending(request.headers.get("x-api-key", ""), upload)
+    return _Pending(request.headers.get("x-api-key", ""), upload, target.hmac_key, target.mapping)
 
 
-_CHECKED_KEYS = "moteforge_ingestion_checked_keys"
+_CHECKED = "moteforge_ingestion_checked"
 
 
 def _store_pending(session: Session, pending: _Pending) -> list[service.StoredFile]:
-    """Second phase, in the writer's transaction: the key is checked again, then the rows inserted."""
-    checked: dict[str, ProjectContext] = session.info.setdefault(_CHECKED_KEYS, {})
-    ctx = checked.get(pending.api_key)
-    if ctx is None:  # once per key and transaction: a batch is usually one client's stream
+    """Second phase, in the writer's transaction: the key, its role and the project settings the upload was
+    prepared under are checked again (once per key and transaction), then the rows inserted."""
+    checked: dict[str, tuple[ProjectContext, CsvMapping | None]] = session.info.setdefault(_CHECKED, {})
+    if pending.api_key not in checked:
         key = projects.authenticate_api_key(session, pending.api_key)
         if key is None:
             raise NotAuthenticated("Invalid or revoked API key.")
         _coarse_last_used(key)
         ctx = projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
-        checked[pending.api_key] = ctx
+        checked[pending.api_key] = (ctx, service.get_csv_mapping(session, ctx.project.id))
+    ctx, mapping = checked[pending.api_key]
+    if ctx.project.hmac_key != pending.hmac_key or mapping != pending.mapping:
+        raise _StaleTarget("The project's HMAC key or CSV mapping changed during the upload; send it again.")
     return service.insert_prepared(session, ctx, pending.upload)
 
 
@@ -301,10 +370,18 @@ _writer: GroupCommit[_Pending, list[service.StoredFile]] = GroupCommit(
 
 
 async def _ingest(
-    request: Request, prepare: Callable[[Session, ProjectContext], service.PreparedUpload]
+    request: Request, prepare: Callable[[Session, _Target], service.PreparedUpload]
 ) -> tuple[int, list[service.StoredFile]]:
-    pending = await run_in_threadpool(_prepare, request, prepare)
-    return pending.upload.project_id, await _writer.run(pending)
+    """Both phases; an upload prepared under settings that changed meanwhile is prepared once more."""
+    for attempt in (1, 2):
+        pending = await run_in_threadpool(_prepare, request, prepare)
+        try:
+            return pending.upload.project_id, await _writer.run(pending)
+        except _StaleTarget:
+            _targets.forget(pending.api_key)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _files_answer(outcomes: list[service.StoredFile], project_id: int) -> list[dict[str, Any]]:
@@ -330,7 +407,7 @@ async def ingest_files(category: str, request: Request) -> Response:
         options = _options(request, category)
         async with receive_multipart(request) as form:
             project_id, outcomes = await _ingest(
-                request, lambda session, ctx: _prepare_parts(session, ctx, form, options)
+                request, lambda session, target: _prepare_parts(session, target, form, options)
             )
         files = _files_answer(outcomes, project_id)
     except DomainError as exc:
@@ -359,7 +436,9 @@ async def ingest_data(category: str, request: Request) -> Response:
         async with receive_body(request, filename) as path:
             _, outcomes = await _ingest(
                 request,
-                lambda session, ctx: service.prepare_upload(session, ctx, [(path, filename)], options),
+                lambda session, target: service.prepare_upload(
+                    session, target.ctx, [(path, filename)], target.apply(options)
+                ),
             )
         stored = outcomes[0]
         if stored.error is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.errors import NotAuthenticated
-from backend.data import ingestion, service, storage
+from backend.data import formats, ingestion, service, storage
 from backend.data.models import Sample
 from backend.projects.models import ApiKey
 from tests.backend.data.formats.conftest import Corpus
@@ -64,3 +64,28 @@ def test_an_upload_whose_key_is_revoked_before_it_is_stored_leaves_no_blob(
     after = Stored.now(session)
     assert after.samples == before.samples
     assert after.blobs == before.blobs
+
+
+def test_a_csv_mapping_saved_right_after_an_upload_applies_to_the_next_one(
+    anon_http, world: World, corpus: Corpus, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingestion._targets, "ttl", 600.0)  # the project's settings stay remembered
+
+    def upload(name: str, rows: int) -> Sample:
+        data = corpus.timeseries_csv(name, rows=rows, interval_ms=10.0).read_bytes()
+        resp = anon_http.post(
+            "/api/training/files",
+            headers={"x-api-key": world.key},
+            files=[("data", (name, data, "text/csv"))],
+        )
+        assert resp.status_code == 200, resp.text
+        session.expire_all()
+        return session.get(Sample, resp.json()["files"][0]["sampleId"])
+
+    assert upload("before.csv", 40).interval_ms == 10.0  # detected from the timestamps
+    assert ingestion._targets.get(world.key) is not None
+    # While the key's project settings are remembered: the writer notices the change and the upload is
+    # prepared again under the new mapping.
+    service.save_csv_mapping(session, world.ctx, formats.CsvMapping(frequency_hz=50.0))
+    session.commit()
+    assert upload("after.csv", 41).interval_ms == 20.0

@@ -36,7 +36,7 @@ def _project_keys(session: Session, world: World) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).where(ApiKey.project_id == world.project.id)))
 
 
-def test_a_recently_checked_key_is_looked_up_by_the_two_phases_only(
+def test_a_recently_checked_key_is_looked_up_once_per_request(
     anon_http, world: World, csv_files: list[bytes]
 ) -> None:
     assert _post(anon_http, world.key, csv_files[0]).status_code == 200
@@ -51,9 +51,9 @@ def test_a_recently_checked_key_is_looked_up_by_the_two_phases_only(
         assert _post(anon_http, world.key, csv_files[1]).status_code == 200
     finally:
         event.remove(get_engine(), "before_cursor_execute", count)
-    # The preparing thread's and the writer's transaction's; the pre-check was remembered. The writer checks
-    # a key once for all the requests it stores together.
-    assert len(lookups) == 2
+    # The writer's transaction's own check (once for all the requests it stores together); the pre-check
+    # and the preparing thread's lookup were remembered.
+    assert len(lookups) == 1
 
 
 def test_a_key_revoked_right_after_an_upload_stores_nothing_more(
