@@ -321,13 +321,37 @@ def emit_block(
     if scratch == 0:
         body += "    (void)scratch;\n"
     body += f"    return {call};"
+    header = _HEADER.substitute(substitutions)
+    source = _SOURCE.substitute(substitutions, tables="\n".join(tables), body=body)
+    if block_id == "image":
+        header, source = _with_image_rows(header, source, prefix, output_shape)
     return GeneratedBlock(
-        header=_HEADER.substitute(substitutions),
-        source=_SOURCE.substitute(substitutions, tables="\n".join(tables), body=body),
+        header=header,
+        source=source,
         input_count=int(np.prod(input_shape)),
         output_floats=output_floats,
         scratch_floats=scratch,
     )
+
+
+def _with_image_rows(header: str, source: str, prefix: str, output_shape: tuple[int, ...]) -> tuple[str, str]:
+    """An image block also computes one output row at a time (``<prefix>_run_row``), so a caller can quantize
+    the picture row by row instead of holding all of its floats."""
+    upper = prefix.upper()
+    rows, width, channels = output_shape
+    declaration = (
+        f"#define {upper}_ROWS {rows}\n"
+        f"#define {upper}_ROW_FLOATS {width * channels}\n\n"
+        f"/* Row `row` (0 .. {upper}_ROWS - 1) of the features alone: {upper}_ROW_FLOATS floats. */\n"
+        f"mf_status {prefix}_run_row(const uint8_t *input, int32_t row, float *output);\n\n"
+    )
+    guard_end = f"#endif /* {upper}_H */"
+    header = header.replace(guard_end, declaration + guard_end)
+    source += (
+        f"\nmf_status {prefix}_run_row(const uint8_t *input, int32_t row, float *output)\n"
+        f"{{\n    return mf_dsp_image_row(&{prefix}_params, input, row, output);\n}}\n"
+    )
+    return header, source
 
 
 _GLUE = Template("""\

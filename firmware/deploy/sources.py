@@ -108,8 +108,8 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
     impulse = root / IMPULSE_DIR
     impulse.mkdir(parents=True, exist_ok=True)
 
-    includes, calls = [], []
-    offset = scratch = 0
+    includes, calls, feature_calls = [], [], []
+    offset = scratch = row_floats = 0
     for j, block in enumerate(spec.dsp):
         prefix = f"mf_dsp{j}"
         generated = emit_block(
@@ -118,11 +118,15 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         (impulse / f"{prefix}.h").write_text(generated.header)
         (impulse / f"{prefix}.c").write_text(generated.source)
         includes.append(f'#include "{prefix}.h"')
-        calls.append(
-            f"    /* {block.type} (v{block.version}): features [{offset}, {offset + generated.output_floats}) */\n"
-            f"    status = {prefix}_run(window, mf_impulse_scratch, mf_impulse_features + {offset});\n"
-            "    if (status != 0) {\n        return status;\n    }"
-        )
+        what = f"    /* {block.type} (v{block.version}): features [{offset}, {offset + generated.output_floats}) */\n"
+        if isinstance(inp, ImageInput):
+            calls.append(what + _image_rows_call(prefix, offset))
+            call = f"    status = {prefix}_run(rgb888, mf_impulse_scratch, features + {offset});\n"
+            feature_calls.append(what + call + _CHECK)
+            row_floats = max(row_floats, generated.output_floats // inp.height)
+        else:
+            call = f"    status = {prefix}_run(window, mf_impulse_scratch, mf_impulse_features + {offset});\n"
+            calls.append(what + call + _CHECK)
         offset += generated.output_floats
         scratch = max(scratch, generated.scratch_floats)
 
@@ -158,6 +162,8 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
     }
     # An image impulse has its own header, chain, harness glue and classify example (PPM frames in).
     kind = "_image" if spec.is_image else ""
+    if spec.is_image:
+        fields.update(feature_calls="\n".join(feature_calls), row_floats=row_floats)
     for ext in ("h", "c"):
         text = Template((C_DIR / f"mf_impulse{kind}.{ext}.tmpl").read_text()).substitute(fields)
         (impulse / f"mf_impulse.{ext}").write_text(text)
@@ -197,6 +203,24 @@ def write_impulse_tree(spec: ImpulseSpec, root: Path) -> ImpulseTree:
         input_zero_point=int(in_zero),
         anomaly_threshold=threshold,
         image_shape=(inp.height, inp.width, 3) if isinstance(inp, ImageInput) else None,
+    )
+
+
+_CHECK = "    if (status != 0) {\n        return status;\n    }"
+
+
+def _image_rows_call(prefix: str, offset: int) -> str:
+    """C running an image block row by row, each row quantized into the model's input at ``offset``."""
+    upper = prefix.upper()
+    return (
+        f"    for (row = 0; row < {upper}_ROWS; ++row) {{\n"
+        f"        int8_t *q = mf_impulse_input_q + {offset} + row * {upper}_ROW_FLOATS;\n"
+        f"        status = {prefix}_run_row(window, row, mf_impulse_row);\n"
+        "        if (status != 0) {\n            return status;\n        }\n"
+        f"        for (k = 0; k < {upper}_ROW_FLOATS; ++k) {{\n"
+        "            q[k] = mf_impulse_quantize(mf_impulse_row[k]);\n"
+        "        }\n"
+        "    }"
     )
 
 

@@ -118,6 +118,9 @@ typedef struct {
 
 /* Output [out_height, out_width, out_channels] floats in 0..1, row-major, channels last. */
 mf_status mf_dsp_image(const mf_dsp_image_params *params, const uint8_t *input, float *output);
+/* Row y of that output alone (out_width x out_channels floats), so a caller can consume the image a row at
+ * a time instead of storing all of it. */
+mf_status mf_dsp_image_row(const mf_dsp_image_params *params, const uint8_t *input, int32_t y, float *output);
 
 #ifdef __cplusplus
 }

@@ -278,8 +278,10 @@ def test_a_cortex_m4f_firmware_bundle_runs_the_image_chain_in_qemu(
     checks = [c["check"] for c in result.verification["checks"] if c["ok"]]
     assert "impulse on cortex-m4 in QEMU" in checks
     assert {"firmware/firmware.elf", "firmware/firmware.bin"} <= names_in(result.path)
-    # The frame buffer (768 bytes) and the features (768 floats) are part of the measured RAM.
-    assert result.sizes["ram_bytes"] > 768 + 4 * 768 and result.sizes["instructions_per_window"] > 0
+    # The measured RAM holds the frame (768 bytes) and the model's int8 input (768), but no picture of
+    # floats: the features are quantized a row at a time.
+    assert 2 * 768 < result.sizes["ram_bytes"] < 2 * 768 + 4 * 768
+    assert result.sizes["instructions_per_window"] > 0
 
 
 @pytest.mark.slow
