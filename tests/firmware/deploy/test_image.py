@@ -291,9 +291,10 @@ def test_a_cortex_m4f_firmware_bundle_runs_the_image_chain_in_qemu(
     [
         ("wasm", "wasm", "classify example, WebAssembly in wasmtime"),
         ("raspberry-pi-4", "linux", "classify example, aarch64 under qemu-aarch64"),
+        ("generic-cortex-m4f", "platformio", "impulse on cortex-m4 in QEMU"),
     ],
 )
-def test_wasm_and_linux_bundles_classify_the_ppm_frames_as_the_studio(
+def test_wasm_linux_and_platformio_bundles_classify_the_ppm_frames_as_the_studio(
     board: str,
     kind: str,
     check: str,
@@ -312,6 +313,9 @@ def test_wasm_and_linux_bundles_classify_the_ppm_frames_as_the_studio(
         cache_dir=deploy_cache,
     )
     assert check in [c["check"] for c in result.verification["checks"] if c["ok"]]
+    with zipfile.ZipFile(result.path) as archive:
+        example = next(n for n in archive.namelist() if n.endswith("examples/classify.c"))
+        assert "binary PPM (P6" in archive.read(example).decode()
 
 
 @pytest.mark.slow
