@@ -60,12 +60,13 @@ def test_the_imu_sketch_prints_the_studio_class_of_each_window_of_a_replayed_rec
 
 @pytest.mark.slow
 @pytest.mark.qemu
+@pytest.mark.parametrize("block", ["mfcc", "mfe"])
 def test_the_microphone_sketch_classifies_every_window_of_a_recording_streamed_in_pdm_blocks(
-    deploy_cache: Path, tmp_path: Path
+    block: str, deploy_cache: Path, tmp_path: Path
 ) -> None:
     # 250 ms windows every 125 ms at 16 kHz (the Nano's PDM rate): windows end inside the 256-sample blocks
     # the microphone delivers, and blocks keep arriving while a window is classified.
-    spec, tones = factories.keyword_spec_and_samples(16000.0, "mfcc", pcm16=True)
+    spec, tones = factories.keyword_spec_and_samples(16000.0, block, pcm16=True)
     result = build_bundle(
         spec,
         BOARD,
