@@ -103,6 +103,9 @@ def test_an_anomaly_model_deploys_verified_on_normal_and_anomalous_recordings(
     # Both categories are verified: a normal recording and a flagged one.
     samples = inputs.test_samples(impulse, spec, inputs.verification_rows(session, ctx, impulse))
     assert {s.expected["label"] for s in samples} == {"normal", "anomaly"}
+    # The per-board table's plan bounds: the parameter tables and buffers, on every board.
+    bounds = service.plan_bounds(spec)
+    assert list(bounds) == list(BOARDS) and all(b["fits"] and b["ram_bytes"] > 0 for b in bounds.values())
 
     ready = _build(session, ctx, model)
     assert "impulse on cortex-m4 in QEMU: ok on 2 samples" in ready.verification_log

@@ -3,9 +3,12 @@ the studio's classification, a signing key, and bundles built once and shared by
 
 from __future__ import annotations
 
+import json
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +63,20 @@ def bundle(
 def names_in(path: Path) -> set[str]:
     with zipfile.ZipFile(path) as archive:
         return set(archive.namelist())
+
+
+def classify_with_make(bundle_zip: Path, work: Path, csv_text: str) -> dict[str, Any]:
+    """A c-library bundle unpacked under ``work``, built with its own Makefile as a user would, and its
+    classify example's JSON for one CSV recording."""
+    with zipfile.ZipFile(bundle_zip) as archive:
+        archive.extractall(work / "lib")
+    subprocess.run(["make", "-s"], cwd=work / "lib", check=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        [str(work / "lib" / "classify")],
+        input=csv_text,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)

@@ -3,9 +3,6 @@ anomaly result on an emulated Cortex-M4F and by the native classify example."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from firmware.deploy.bundle import build_bundle
 from firmware.deploy.spec import ImpulseSpec
 from firmware.deploy.verification import TestSample, to_csv
 from tests.firmware.deploy import factories
-from tests.firmware.deploy.conftest import SIGNING_KEY
+from tests.firmware.deploy.conftest import SIGNING_KEY, classify_with_make
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
 
@@ -48,18 +45,7 @@ def test_anomaly_bundle_reproduces_the_studios_scores(
 
 def _check_classify_json(bundle_zip: Path, work: Path, sample: TestSample, spec: ImpulseSpec) -> None:
     """The example prints the studio's anomaly shape: label, mean score and threshold, windows."""
-    with zipfile.ZipFile(bundle_zip) as archive:
-        archive.extractall(work / "lib")
-    subprocess.run(["make", "-s"], cwd=work / "lib", check=True, capture_output=True, timeout=300)
-    done = subprocess.run(
-        [str(work / "lib" / "classify")],
-        input=to_csv(sample, spec.input.axes),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    got = json.loads(done.stdout)
+    got = classify_with_make(bundle_zip, work, to_csv(sample, spec.input.axes))
     assert got["label"] == "anomaly" and got["threshold"] == pytest.approx(
         sample.expected["threshold"], abs=1e-5
     )

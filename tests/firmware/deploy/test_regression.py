@@ -4,9 +4,6 @@ on an emulated Cortex-M4F."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from firmware.deploy.sources import ImpulseMismatch, write_impulse_tree
 from firmware.deploy.spec import ImpulseSpec
 from firmware.deploy.verification import TestSample, VerificationFailed, to_csv
 from tests.firmware.deploy import factories
-from tests.firmware.deploy.conftest import SIGNING_KEY
+from tests.firmware.deploy.conftest import SIGNING_KEY, classify_with_make
 
 pytestmark = pytest.mark.slow
 
@@ -32,22 +29,6 @@ def regression(deploy_cache: Path) -> ImpulseSpec:
 @pytest.fixture(scope="module")
 def regression_samples(regression: ImpulseSpec) -> list[TestSample]:
     return factories.regression_samples(regression)
-
-
-def _classify(bundle_zip: Path, work: Path, sample: TestSample, spec: ImpulseSpec) -> dict:
-    """The c-library bundle built with its own Makefile, its classify example run on one recording."""
-    with zipfile.ZipFile(bundle_zip) as archive:
-        archive.extractall(work / "lib")
-    subprocess.run(["make", "-s"], cwd=work / "lib", check=True, capture_output=True, timeout=300)
-    done = subprocess.run(
-        [str(work / "lib" / "classify")],
-        input=to_csv(sample, spec.input.axes),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(done.stdout)
 
 
 def test_the_header_says_regression_and_gives_one_output(regression: ImpulseSpec, tmp_path: Path) -> None:
@@ -72,7 +53,7 @@ def test_classify_prints_the_studios_int8_prediction_in_the_regression_shape(
     )
     assert all(c["ok"] for c in result.verification["checks"])
     sample = regression_samples[-1]
-    got = _classify(result.path, tmp_path, sample, regression)
+    got = classify_with_make(result.path, tmp_path, to_csv(sample, regression.input.axes))
     # The shape `moteforge classify --json` prints per file for a regression (less the file and model id).
     assert set(got) == {"windows", "value"}
     assert [set(w) for w in got["windows"]] == [{"index", "value"}] * len(sample.expected["windows"])
