@@ -39,7 +39,12 @@ def _page(
 ) -> dict[str, Any]:
     from backend.training import service as training
 
-    models = [m for m in training.list_(session, ctx, limit=50)[0] if m.status == "ready" and m.int8_sha]
+    # Deployable: an int8 .tflite (classifier, regression) or fitted anomaly parameters (K-means, GMM).
+    models = [
+        m
+        for m in training.list_(session, ctx, limit=50)[0]
+        if m.status == "ready" and (m.int8_sha or m.anomaly)
+    ]
     model = next((m for m in models if m.id == model_id), None) or (models[0] if models else None)
     board = service.board_or_raise(board_id) if board_id else service.board_or_raise(DEFAULT_BOARD)
     return {

@@ -28,7 +28,7 @@ from backend.training.models import TrainedModel
 from firmware.boards import BOARDS, get_board
 from firmware.deploy.verify import verify_bundle
 from tests.backend.training.factories import AXES, add_recording, save_impulse, write_csv
-from tests.support.factories import make_project, make_user
+from tests.support.factories import PASSWORD, make_project, make_user
 from workers.learn.export import inspect_tflite
 
 pytestmark = [pytest.mark.slow, pytest.mark.qemu]
@@ -85,8 +85,8 @@ def _bundle_classify(session: Session, ctx: ProjectContext, ready: Deployment, c
 
 
 def test_an_anomaly_model_deploys_verified_on_normal_and_anomalous_recordings(
-    session: Session, ctx: ProjectContext, tmp_path: Path
-) -> None:
+    client, session: Session, ctx: ProjectContext, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """Standing and walking are normal; running, only in the anomaly category, is not."""
     for k in range(3):
         for activity in ("standing", "walking"):
@@ -97,6 +97,11 @@ def test_an_anomaly_model_deploys_verified_on_normal_and_anomalous_recordings(
     session.commit()
     model = _train(session, ctx)
     assert model.int8_sha is None and model.anomaly["kind"] == "kmeans"
+
+    # The deploy page offers it (it has no .tflite, its parameters are what deploys).
+    client.sign_in(ctx.principal.user.email, PASSWORD)
+    page = client.get(f"/projects/{ctx.project.id}/deploy").text
+    assert f'<option value="{model.id}" selected>v{model.version} (anomaly-kmeans,' in page
 
     spec, impulse = inputs.impulse_spec(session, ctx, model)
     assert spec.learn_type == "anomaly-kmeans" and spec.anomaly == model.anomaly and spec.model == b""
