@@ -24,6 +24,7 @@ from backend.core.db import session_scope
 from backend.core.errors import DomainError, NotAuthenticated
 from backend.core.limits import BodyLimitMiddleware
 from backend.core.templates import FRONTEND, render
+from backend.data.ingestion import IngestionLane
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CSRFMiddleware, secure=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(IngestionLane)  # outermost: device uploads skip the browser middleware
     app.mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static")
 
     @app.exception_handler(DomainError)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
@@ -256,9 +256,10 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
     if upload.project_id != ctx.project.id:
         raise InvalidInput("The upload was prepared for another project.")
     rows = [row for f in upload.files for row in f.rows]
-    # Ids only, in parameter order: no ORM objects to build on the ingestion hot path.
-    stmt = insert(Sample).returning(Sample.id, sort_by_parameter_order=True)
-    ids = iter(session.scalars(stmt, rows).all() if rows else [])
+    # A Core INSERT of plain rows returning ids, in parameter order: no ORM bookkeeping on the hot path.
+    table = Sample.__table__
+    stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    ids = iter(session.execute(stmt, [_columns(r) for r in rows]).scalars().all() if rows else [])
     stored = [
         StoredFile(
             f.filename, [next(ids) for _ in f.rows], [r["name"] for r in f.rows], f.error, f.status_code
@@ -277,6 +278,14 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
             samples=len(sample_ids),
         )
     return stored
+
+
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A row keyed by attribute names keyed by the table's column names instead."""
+    return {_COLUMN_OF.get(name, name): value for name, value in row.items()}
+
+
+_COLUMN_OF = {attr.key: attr.columns[0].name for attr in Sample.__mapper__.column_attrs}
 
 
 def store_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[FileOutcome]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.core.db import get_sessionmaker, session_scope
 from backend.core.errors import (
@@ -493,3 +495,31 @@ async def ei_project(project_id: int, request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(_projects_work, request, project_id))
     except DomainError as exc:
         return _ei_error(exc)
+
+
+# The fast lane -------------------------------------------------------------------------------------------
+
+_LANE_PATHS = re.compile(r"^/api/(?P<category>[^/]+)/(?P<route>files|data)$")
+
+
+class IngestionLane:
+    """ASGI middleware (outermost) sending POSTs to the ingestion routes straight to their endpoints.
+
+    Devices and clients stream samples here one request each: the studio's browser middleware (CSRF cookie,
+    body limit, compression) does not apply to these header-authenticated routes, and FastAPI's routing
+    and parameter handling cost as much as the endpoint's own work on a small CSV. The routes stay declared
+    on the router above (OpenAPI, other methods); the endpoints handle their own errors.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = _LANE_PATHS.match(scope["path"])
+            if match is not None:
+                endpoint = ingest_files if match["route"] == "files" else ingest_data
+                response = await endpoint(match["category"], Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
