@@ -123,15 +123,13 @@ def _options(request: Request, category: str) -> service.IngestOptions:
 
 
 def _context(session: Session, request: Request) -> ProjectContext:
-    """The project of the x-api-key header, with write access checked (one indexed key lookup)."""
+    """The project of the x-api-key header, with write access checked (one query)."""
     raw = request.headers.get("x-api-key")
     if not raw:
         raise NotAuthenticated("Missing x-api-key header.")
-    key = projects.authenticate_api_key(session, raw)
-    if key is None:
-        raise NotAuthenticated("Invalid or revoked API key.")
+    key, ctx = projects.key_context(session, raw, Action.write)
     _coarse_last_used(key)
-    return projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
+    return ctx
 
 
 def _coarse_last_used(key: ApiKey) -> None:
@@ -350,11 +348,8 @@ def _store_pending(session: Session, pending: _Pending) -> list[service.StoredFi
     prepared under are checked again (once per key and transaction), then the rows inserted."""
     checked: dict[str, tuple[ProjectContext, CsvMapping | None]] = session.info.setdefault(_CHECKED, {})
     if pending.api_key not in checked:
-        key = projects.authenticate_api_key(session, pending.api_key)
-        if key is None:
-            raise NotAuthenticated("Invalid or revoked API key.")
+        key, ctx = projects.key_context(session, pending.api_key, Action.write)
         _coarse_last_used(key)
-        ctx = projects.get_context(session, Principal(api_key=key), key.project_id, Action.write)
         checked[pending.api_key] = (ctx, service.get_csv_mapping(session, ctx.project.id))
     ctx, mapping = checked[pending.api_key]
     if ctx.project.hmac_key != pending.hmac_key or mapping != pending.mapping:
