@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.core.principal import Principal
+from backend.jobs.models import FINISHED, Job
 from backend.projects import service as projects
 from backend.projects.models import Project
 from backend.projects.permissions import Action
@@ -37,3 +39,26 @@ def studio(session: Session, tmp_path: Path) -> DeployStudio:
     ctx = projects.get_context(session, Principal(user=owner), project.id, Action.write)
     model = motion_project(session, ctx, tmp_path / "recordings")
     return DeployStudio(owner, project, ctx, key, model)
+
+
+def finish_job(session: Session, job_id: int, timeout: float = 300) -> str:
+    """Wait for the Celery worker (the ``celery_worker`` fixture) to finish the job; its final status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.expire_all()
+        job = session.get(Job, job_id)
+        if job is not None and job.status in FINISHED:
+            return job.status
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+@pytest.fixture
+def jobs_held(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list]]:
+    """The tasks this test's commits send, kept here instead of on the broker: its jobs stay queued, so the
+    Celery worker that another test may have started in this process cannot race its assertions."""
+    from workers.celery_app import celery_app
+
+    held: list[tuple[str, list]] = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args=None, **_: held.append((name, list(args))))
+    return held

@@ -77,7 +77,7 @@ def test_the_deploy_page_offers_every_board_and_links_the_boards_page(client, st
 
 
 def test_showing_the_deploy_page_starts_one_measurement_and_shows_the_plan_bounds_meanwhile(
-    client, session: Session, studio: DeployStudio
+    client, session: Session, studio: DeployStudio, jobs_held: list
 ) -> None:  # type: ignore[no-untyped-def]
     from backend.jobs.models import Job
 
@@ -99,7 +99,7 @@ def test_showing_the_deploy_page_starts_one_measurement_and_shows_the_plan_bound
 
 
 def test_the_estimates_api_answers_202_with_the_job_then_409_until_every_board_is_measured(
-    anon_http, session: Session, studio: DeployStudio
+    anon_http, session: Session, studio: DeployStudio, jobs_held: list
 ) -> None:  # type: ignore[no-untyped-def]
     pid, headers = studio.project.id, {"x-api-key": studio.key}
     not_yet = anon_http.get(f"/api/projects/{pid}/deploy/estimates", headers=headers)
