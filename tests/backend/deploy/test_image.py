@@ -3,7 +3,6 @@ classifier becomes a verified Cortex-M4F bundle on a real worker."""
 
 from __future__ import annotations
 
-import time
 import zipfile
 
 import numpy as np
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from backend.core.principal import Principal
 from backend.deploy import inputs, service
 from backend.deploy.models import Deployment
-from backend.jobs.models import FINISHED, Job
+from backend.jobs.models import Job
 from backend.projects import service as projects
 from backend.projects.permissions import Action
 from backend.projects.service import ProjectContext
@@ -25,6 +24,7 @@ from firmware.deploy.verify import verify_bundle
 from firmware.testing.random_models import convert_int8
 from tests.backend.deploy.image_factories import add_digit_images, save_image_impulse
 from tests.support.factories import make_project, make_user
+from tests.support.waiting import wait_for
 
 
 def _owner_ctx(session: Session) -> ProjectContext:
@@ -32,17 +32,6 @@ def _owner_ctx(session: Session) -> ProjectContext:
     project = make_project(session, owner)
     session.commit()
     return projects.get_context(session, Principal(user=owner), project.id, Action.write)
-
-
-def _finished(session: Session, job_id: int, timeout: float = 300) -> Job:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        session.expire_all()
-        job = session.get(Job, job_id)
-        if job is not None and job.status in FINISHED:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def _uploaded_cnn(session: Session, ctx: ProjectContext, size: int) -> TrainedModel:
@@ -119,14 +108,14 @@ def test_a_briefly_trained_digit_classifier_deploys_a_verified_cortex_m4f_bundle
     session.commit()
     job = training.start_training(session, ctx, {"epochs": 3})
     session.commit()
-    job = _finished(session, job.id)
+    job = wait_for(session, job.id, timeout=300)
     assert job.status == "succeeded", job.error
     model = session.scalar(select(TrainedModel).where(TrainedModel.job_id == job.id))
     assert model is not None and model.int8_sha
 
     deployment = service.start_build(session, ctx, "generic-cortex-m4f", "c-library")
     session.commit()
-    job = _finished(session, deployment.job_id)
+    job = wait_for(session, deployment.job_id, timeout=300)
     session.expire_all()
     ready = session.get(Deployment, deployment.id)
     assert job.status == "succeeded" and ready.status == "ready", (job.error, ready.verification_log)

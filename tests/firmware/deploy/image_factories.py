@@ -61,7 +61,8 @@ def studio_features(frames: np.ndarray, inp: ImageInput) -> np.ndarray:
 def train_cnn(color_depth: str, seed: int = 0) -> bytes:
     """A small int8 CNN (conv, pool, conv, dense) trained for a few epochs on the digit frames."""
     import keras
-    import tensorflow as tf
+
+    from workers.learn.export import export_tflite
 
     inp = image_input(color_depth)
     frames, labels = digit_frames()
@@ -79,18 +80,8 @@ def train_cnn(color_depth: str, seed: int = 0) -> bytes:
     )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
     model.fit(X, labels, epochs=4, batch_size=32, verbose=0)
-
-    def representative():  # type: ignore[no-untyped-def]
-        for row in X[:: max(1, len(X) // 100)]:
-            yield [row[None].astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    # Calibrated on the training features, as the studio exports its models.
+    return export_tflite(model, X).int8
 
 
 def cached_cnn(directory: Path, color_depth: str) -> bytes:
