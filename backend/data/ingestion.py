@@ -212,6 +212,7 @@ def _forget_refused_key(request: Request, exc: DomainError) -> None:
     """A key the unit of work refused (revoked, or its role lowered) is checked afresh next time."""
     if isinstance(exc, (NotAuthenticated, PermissionDenied)) and (raw := request.headers.get("x-api-key")):
         _recent_keys.forget(token_hash(raw.strip()))
+        _targets.forget(raw)
 
 
 def _check_category(category: str) -> None:

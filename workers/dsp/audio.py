@@ -136,6 +136,9 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
+MIN_BAND_HZ = 1.0
+
+
 def check_band(low_frequency: float, high_frequency: float, frequency_hz: float) -> tuple[float, float]:
     """Resolve ``high_frequency == 0`` to Nyquist and refuse bands outside ``0 .. fs/2``."""
     nyquist = frequency_hz / 2.0
@@ -145,6 +148,11 @@ def check_band(low_frequency: float, high_frequency: float, frequency_hz: float)
     if low_frequency >= high:
         raise InvalidParameter(
             "low_frequency", f"{low_frequency} Hz must be below the high frequency {high} Hz"
+        )
+    if high - low_frequency < MIN_BAND_HZ:
+        # Narrower, the mel filters' edges collapse onto each other and their slopes divide by zero.
+        raise InvalidParameter(
+            "high_frequency", f"the band {low_frequency}-{high} Hz is narrower than {MIN_BAND_HZ:g} Hz"
         )
     return float(low_frequency), float(high)
 

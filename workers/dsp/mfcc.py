@@ -75,7 +75,12 @@ def cepstra(window: np.ndarray, frequency_hz: float, **params: Any) -> np.ndarra
     """MFCC matrix float32 ``[frame count, num_cepstral]`` of a one-axis window."""
     _check(params)
     log_energies = audio.mel_log_energies(window, frequency_hz, params)
-    coefficients = log_energies @ dct_matrix(params["num_cepstral"], params["num_filters"]).T
+    # Each frame's dot products summed the same way (in float64, rounded once): a BLAS matrix product may
+    # round equal frames differently (its kernel for the last rows of a block is not the one for the
+    # others), and then silence would not normalize to exact zeros below, as it does in C.
+    table = dct_matrix(params["num_cepstral"], params["num_filters"]).astype(np.float64)
+    products = log_energies.astype(np.float64)[:, None, :] * table[None, :, :]
+    coefficients = products.sum(axis=-1).astype(np.float32)
     if params["lifter"]:
         coefficients *= lifter_table(params["num_cepstral"], params["lifter"])
     if params["normalization"] != "none":
