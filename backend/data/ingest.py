@@ -143,10 +143,10 @@ def _project_mapping(
 
 def saved_mapping(session: Session, project_id: int, name: str = "default") -> formats.CsvMapping | None:
     """The CSV wizard mapping saved for the project, applied to its CSV uploads unless one is given."""
-    row = repository.csv_mapping(session, project_id, name)
-    if row is None:
+    saved = repository.csv_mapping_values(session, project_id, name)
+    if saved is None:
         return None
-    fields = {k: v for k, v in row.mapping.items() if k in formats.CsvMapping.__dataclass_fields__}
+    fields = {k: v for k, v in saved.items() if k in formats.CsvMapping.__dataclass_fields__}
     return formats.CsvMapping(**fields)
 
 
@@ -257,9 +257,7 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
         raise InvalidInput("The upload was prepared for another project.")
     rows = [row for f in upload.files for row in f.rows]
     # A Core INSERT of plain rows returning ids, in parameter order: no ORM bookkeeping on the hot path.
-    table = Sample.__table__
-    stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    ids = iter(session.execute(stmt, [_columns(r) for r in rows]).scalars().all() if rows else [])
+    ids = iter(session.execute(_INSERT_SAMPLES, [_columns(r) for r in rows]).scalars().all() if rows else [])
     stored = [
         StoredFile(
             f.filename, [next(ids) for _ in f.rows], [r["name"] for r in f.rows], f.error, f.status_code
@@ -268,7 +266,7 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
     ]
     sample_ids = [i for f in stored for i in f.sample_ids]
     if sample_ids:
-        audit.record(
+        audit.record_now(
             session,
             ctx.principal,
             "sample.upload",
@@ -286,6 +284,7 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
 
 
 _COLUMN_OF = {attr.key: attr.columns[0].name for attr in Sample.__mapper__.column_attrs}
+_INSERT_SAMPLES = Sample.__table__.insert().returning(Sample.__table__.c.id, sort_by_parameter_order=True)
 
 
 def store_prepared(session: Session, ctx: ProjectContext, upload: PreparedUpload) -> list[FileOutcome]:

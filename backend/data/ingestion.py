@@ -320,6 +320,7 @@ class _Pending:
 
     api_key: str
     upload: service.PreparedUpload
+    ctx: ProjectContext
     hmac_key: str | None = None
     mapping: CsvMapping | None = None
 
@@ -338,7 +339,7 @@ def _prepare(request: Request, prepare: Callable[[Session, _Target], service.Pre
         storage.forget_new_blobs(session)
     finally:
         session.close()  # a failure above rolls back, and the rollback removes the new blobs
-    return _Pending(request.headers.get("x-api-key", ""), upload, target.hmac_key, target.mapping)
+    return _Pending(request.headers.get("x-api-key", ""), upload, target.ctx, target.hmac_key, target.mapping)
 
 
 _CHECKED = "moteforge_ingestion_checked"
@@ -347,15 +348,17 @@ _CHECKED = "moteforge_ingestion_checked"
 def _store_pending(session: Session, pending: _Pending) -> list[service.StoredFile]:
     """Second phase, in the writer's transaction: the key, its role and the project settings the upload was
     prepared under are checked again (once per key and transaction), then the rows inserted."""
-    checked: dict[str, tuple[ProjectContext, CsvMapping | None]] = session.info.setdefault(_CHECKED, {})
+    checked: dict[str, tuple[projects.KeyCheck, CsvMapping | None]] = session.info.setdefault(_CHECKED, {})
     if pending.api_key not in checked:
-        key, ctx = projects.key_context(session, pending.api_key, Action.write)
-        _coarse_last_used(key)
-        checked[pending.api_key] = (ctx, service.get_csv_mapping(session, ctx.project.id))
-    ctx, mapping = checked[pending.api_key]
-    if ctx.project.hmac_key != pending.hmac_key or mapping != pending.mapping:
+        key = projects.check_key(session, pending.api_key, Action.write, touch_after=LAST_USED_PRECISION)
+        checked[pending.api_key] = (key, service.get_csv_mapping(session, key.project_id))
+    key, mapping = checked[pending.api_key]
+    ctx = pending.ctx
+    if (key.key_id, key.project_id) != (ctx.principal.api_key_id, ctx.project.id):
+        raise NotAuthenticated("Invalid or revoked API key.")
+    if key.hmac_key != pending.hmac_key or mapping != pending.mapping:
         raise _StaleTarget("The project's HMAC key or CSV mapping changed during the upload; send it again.")
-    return service.insert_prepared(session, ctx, pending.upload)
+    return service.insert_prepared(session, replace(ctx, role=key.role), pending.upload)
 
 
 def _discard_pending(session: Session, pending: _Pending) -> None:
@@ -363,7 +366,7 @@ def _discard_pending(session: Session, pending: _Pending) -> None:
 
 
 _writer: GroupCommit[_Pending, list[service.StoredFile]] = GroupCommit(
-    _store_pending, on_failure=_discard_pending, name="ingestion-writer"
+    _store_pending, on_failure=_discard_pending, linger=0.002, name="ingestion-writer"
 )
 
 

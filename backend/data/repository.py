@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, String, cast, func, select, update
+from sqlalchemy import Select, String, bindparam, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.data.models import CsvMapping, Sample
@@ -137,6 +137,17 @@ def csv_mapping(session: Session, project_id: int, name: str = "default") -> Csv
     return session.scalar(
         select(CsvMapping).where(CsvMapping.project_id == project_id, CsvMapping.name == name)
     )
+
+
+def csv_mapping_values(session: Session, project_id: int, name: str = "default") -> dict | None:
+    """The saved mapping's fields only: a column read, no ORM row (the ingestion writer asks per batch)."""
+    return session.execute(_MAPPING_VALUES, {"project_id": project_id, "name": name}).scalar()
+
+
+_MAPPING_VALUES = select(CsvMapping.__table__.c.mapping).where(
+    CsvMapping.__table__.c.project_id == bindparam("project_id"),
+    CsvMapping.__table__.c.name == bindparam("name"),
+)
 
 
 def labels(session: Session, project_id: int) -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from backend.audit import service as audit
@@ -298,6 +300,56 @@ def key_context(session: Session, raw: str, action: Action) -> tuple[ApiKey, Pro
     if not allows(role, action):
         raise PermissionDenied(f"This API key's role ({role.value}) cannot {action.value.replace('_', ' ')}.")
     return key, ProjectContext(project=project, role=role, principal=Principal(api_key=key))
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """An API key as it is now: its id, project, role and that project's HMAC key."""
+
+    key_id: int
+    project_id: int
+    role: Role
+    hmac_key: str | None
+
+
+def _key_check_statements() -> tuple[Any, Any]:
+    keys, projects = ApiKey.__table__.c, Project.__table__.c
+    lookup = (
+        select(keys.id, keys.project_id, keys.role, keys.revoked, keys.last_used_at, projects.hmac_key)
+        .join_from(ApiKey.__table__, Project.__table__, projects.id == keys.project_id)
+        .where(keys.key_hash == bindparam("key_hash"))
+    )
+    touch = (
+        sql_update(ApiKey.__table__)
+        .where(keys.id == bindparam("key_id"))
+        .values(last_used_at=bindparam("now"))
+    )
+    return lookup, touch
+
+
+_KEY_LOOKUP, _KEY_TOUCH = (
+    _key_check_statements()
+)  # built once: constructing a statement costs more than running it
+
+
+def check_key(session: Session, raw: str, action: Action, *, touch_after: timedelta) -> KeyCheck:
+    """``key_context``'s rules with plain columns, for a writer that re-checks keys in its transaction.
+
+    The key's last-used time is written only when it is older than ``touch_after``."""
+    row = session.execute(_KEY_LOOKUP, {"key_hash": token_hash(raw.strip())}).first()
+    if row is None or row.revoked:
+        raise NotAuthenticated("Invalid or revoked API key.")
+    role = Role(row.role)
+    if not allows(role, action):
+        raise PermissionDenied(f"This API key's role ({role.value}) cannot {action.value.replace('_', ' ')}.")
+    now = utcnow()
+    # SQLite hands back naive datetimes; both are UTC.
+    if (
+        row.last_used_at is None
+        or now.replace(tzinfo=None) - row.last_used_at.replace(tzinfo=None) >= touch_after
+    ):
+        session.execute(_KEY_TOUCH, {"key_id": row.id, "now": now})
+    return KeyCheck(row.id, row.project_id, role, row.hmac_key)
 
 
 def authenticate_api_key(session: Session, raw: str) -> ApiKey | None:

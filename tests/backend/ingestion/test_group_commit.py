@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotAuthenticated
 from backend.data import formats, ingestion, service, storage
 from backend.data.models import Sample
+from backend.projects import service as projects
 from backend.projects.models import ApiKey
+from backend.projects.permissions import Action
 from tests.backend.data.formats.conftest import Corpus
 from tests.backend.data.support import Stored, World
 
@@ -51,7 +53,9 @@ def test_an_upload_whose_key_is_revoked_before_it_is_stored_leaves_no_blob(
 ) -> None:
     before = Stored.now(session)
     path = corpus.timeseries_csv("late.csv", rows=77)
-    prepared = service.prepare_upload(session, world.ctx, [(path, path.name)], service.IngestOptions())
+    _, key_ctx = projects.key_context(session, world.key, Action.write)
+    prepared = service.prepare_upload(session, key_ctx, [(path, path.name)], service.IngestOptions())
+    pending = ingestion._Pending(world.key, prepared, key_ctx, key_ctx.project.hmac_key)
     storage.forget_new_blobs(session)
     session.rollback()
     assert len(prepared.new_blobs) == 2  # the original file and the values
@@ -60,7 +64,7 @@ def test_an_upload_whose_key_is_revoked_before_it_is_stored_leaves_no_blob(
         key.revoked = True
     session.commit()
     with pytest.raises(NotAuthenticated):
-        ingestion._writer.submit(ingestion._Pending(world.key, prepared)).result(30)
+        ingestion._writer.submit(pending).result(30)
     after = Stored.now(session)
     assert after.samples == before.samples
     assert after.blobs == before.blobs
