@@ -11,6 +11,8 @@ from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.core.principal import Principal
 
+_INSERT = insert(AuditEvent.__table__)
+
 
 def record(
     session: Session,
@@ -19,47 +21,23 @@ def record(
     *,
     project_id: int | None = None,
     org_id: int | None = None,
+    immediate: bool = False,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEvent(
-            project_id=project_id,
-            org_id=org_id,
-            actor_user_id=principal.user_id,
-            actor_api_key_id=principal.api_key_id,
-            action=action,
-            details=details,
-        )
-    )
-
-
-_INSERT = insert(AuditEvent.__table__)
-
-
-def record_now(
-    session: Session,
-    principal: Principal,
-    action: str,
-    *,
-    project_id: int | None = None,
-    org_id: int | None = None,
-    **details: Any,
-) -> None:
-    """``record`` as an immediate INSERT without an ORM object, for hot paths (the ingestion writer)."""
-    session.execute(
-        _INSERT,
-        [
-            {
-                "project_id": project_id,
-                "org_id": org_id,
-                "actor_user_id": principal.user_id,
-                "actor_api_key_id": principal.api_key_id,
-                "action": action,
-                "details": details,
-                "created_at": utcnow(),
-            }
-        ],
-    )
+    """Add an audit event to the unit of work; ``immediate`` inserts it at once, without an ORM object
+    (for hot paths such as the ingestion writer)."""
+    fields = {
+        "project_id": project_id,
+        "org_id": org_id,
+        "actor_user_id": principal.user_id,
+        "actor_api_key_id": principal.api_key_id,
+        "action": action,
+        "details": details,
+    }
+    if immediate:
+        session.execute(_INSERT, [{**fields, "created_at": utcnow()}])
+    else:
+        session.add(AuditEvent(**fields))
 
 
 def list_for_project(session: Session, project_id: int, *, limit: int = 200) -> list[AuditEvent]:

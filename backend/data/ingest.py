@@ -266,7 +266,7 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
     ]
     sample_ids = [i for f in stored for i in f.sample_ids]
     if sample_ids:
-        audit.record_now(
+        audit.record(
             session,
             ctx.principal,
             "sample.upload",
@@ -274,6 +274,7 @@ def insert_prepared(session: Session, ctx: ProjectContext, upload: PreparedUploa
             files=upload.file_count,
             sample_ids=sample_ids[:100],
             samples=len(sample_ids),
+            immediate=True,
         )
     return stored
 

@@ -89,9 +89,13 @@ def request_bytes(port: int, key: str, i: int, body: bytes) -> bytes:
     """One complete HTTP/1.1 request as Edge Impulse's clients send it: multipart, the file in `data`."""
     boundary = f"moteforge-bench-{i:08d}"
     payload = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"walk.{i}.csv\"\r\n"
-        f"Content-Type: text/csv\r\n\r\n"
-    ).encode() + body + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="walk.{i}.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     head = (
         f"POST /api/training/files HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nx-api-key: {key}\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(payload)}\r\n\r\n"
