@@ -19,7 +19,6 @@ import asyncio
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -41,13 +40,11 @@ class GroupCommit(Generic[T, R]):
         *,
         on_failure: Callable[[Session, T], None] | None = None,
         max_batch: int = 64,
-        linger: float = 0.0,
         name: str = "group-commit",
     ) -> None:
         self._work = work
         self._on_failure = on_failure
         self._max_batch = max_batch
-        self._linger = linger
         self._name = name
         self._queue: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -78,9 +75,6 @@ class GroupCommit(Generic[T, R]):
     def _loop(self) -> None:
         while True:
             batch = [self._queue.get()]
-            if self._linger and self._queue.empty():
-                # Let the requests being prepared right now join this transaction: one commit for several.
-                time.sleep(self._linger)
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -20,9 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -43,7 +41,6 @@ from backend.data import service, storage
 from backend.data.formats import CsvMapping
 from backend.data.upload import ReceivedForm, UploadedFile, receive_body, receive_multipart
 from backend.projects import service as projects
-from backend.projects.models import ApiKey
 from backend.projects.permissions import Action, allows
 from backend.projects.service import ProjectContext
 
@@ -127,26 +124,8 @@ def _context(session: Session, request: Request) -> ProjectContext:
     raw = request.headers.get("x-api-key")
     if not raw:
         raise NotAuthenticated("Missing x-api-key header.")
-    key, ctx = projects.key_context(session, raw, Action.write)
-    _coarse_last_used(key)
-    return ctx
-
-
-def _coarse_last_used(key: ApiKey) -> None:
-    """Keep the key's last-used time as it was when it is under a minute old.
-
-    Otherwise every upload updates the key's row: a client streaming samples through one key then
-    serializes its requests on that row's lock (PostgreSQL) and pays one more write each time.
-    """
-    history = inspect(key).attrs.last_used_at.history
-    if not history.deleted or not history.added:
-        return
-    before, now = history.deleted[0], history.added[0]
-    if before is None or now is None:
-        return
-    # SQLite hands back naive datetimes; both are UTC.
-    if now.replace(tzinfo=None) - before.replace(tzinfo=None) < LAST_USED_PRECISION:
-        set_committed_value(key, "last_used_at", before)
+    # The session is never committed: the key's last-used time is the writer's to record (check_key).
+    return projects.key_context(session, raw, Action.write)[1]
 
 
 def _check_key(raw: str) -> None:
@@ -267,10 +246,6 @@ class _Target:
     ctx: ProjectContext  # rows detached from the short session that loaded them
     mapping: CsvMapping | None  # the project's saved CSV mapping; None: detect
 
-    @property
-    def hmac_key(self) -> str | None:
-        return self.ctx.project.hmac_key
-
     def apply(self, options: service.IngestOptions) -> service.IngestOptions:
         if options.mapping is not None:
             return options
@@ -320,9 +295,7 @@ class _Pending:
 
     api_key: str
     upload: service.PreparedUpload
-    ctx: ProjectContext
-    hmac_key: str | None = None
-    mapping: CsvMapping | None = None
+    target: _Target
 
 
 def _prepare(request: Request, prepare: Callable[[Session, _Target], service.PreparedUpload]) -> _Pending:
@@ -339,7 +312,7 @@ def _prepare(request: Request, prepare: Callable[[Session, _Target], service.Pre
         storage.forget_new_blobs(session)
     finally:
         session.close()  # a failure above rolls back, and the rollback removes the new blobs
-    return _Pending(request.headers.get("x-api-key", ""), upload, target.ctx, target.hmac_key, target.mapping)
+    return _Pending(request.headers.get("x-api-key", ""), upload, target)
 
 
 _CHECKED = "moteforge_ingestion_checked"
@@ -353,10 +326,10 @@ def _store_pending(session: Session, pending: _Pending) -> list[service.StoredFi
         key = projects.check_key(session, pending.api_key, Action.write, touch_after=LAST_USED_PRECISION)
         checked[pending.api_key] = (key, service.get_csv_mapping(session, key.project_id))
     key, mapping = checked[pending.api_key]
-    ctx = pending.ctx
+    ctx = pending.target.ctx
     if (key.key_id, key.project_id) != (ctx.principal.api_key_id, ctx.project.id):
         raise NotAuthenticated("Invalid or revoked API key.")
-    if key.hmac_key != pending.hmac_key or mapping != pending.mapping:
+    if key.hmac_key != ctx.project.hmac_key or mapping != pending.target.mapping:
         raise _StaleTarget("The project's HMAC key or CSV mapping changed during the upload; send it again.")
     return service.insert_prepared(session, replace(ctx, role=key.role), pending.upload)
 
@@ -366,7 +339,7 @@ def _discard_pending(session: Session, pending: _Pending) -> None:
 
 
 _writer: GroupCommit[_Pending, list[service.StoredFile]] = GroupCommit(
-    _store_pending, on_failure=_discard_pending, linger=0.002, name="ingestion-writer"
+    _store_pending, on_failure=_discard_pending, name="ingestion-writer"
 )
 
 

@@ -55,7 +55,7 @@ def test_an_upload_whose_key_is_revoked_before_it_is_stored_leaves_no_blob(
     path = corpus.timeseries_csv("late.csv", rows=77)
     _, key_ctx = projects.key_context(session, world.key, Action.write)
     prepared = service.prepare_upload(session, key_ctx, [(path, path.name)], service.IngestOptions())
-    pending = ingestion._Pending(world.key, prepared, key_ctx, key_ctx.project.hmac_key)
+    pending = ingestion._Pending(world.key, prepared, ingestion._Target(key_ctx, None))
     storage.forget_new_blobs(session)
     session.rollback()
     assert len(prepared.new_blobs) == 2  # the original file and the values
