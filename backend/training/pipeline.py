@@ -44,7 +44,7 @@ def train_classifier(
     training part only, so the validation figures stay honest.
     """
     from workers.learn.evaluate import classify_tflite, metrics
-    from workers.learn.export import export_tflite, inspect_tflite
+    from workers.learn.export import export_tflite
     from workers.learn.train import TrainSettings
     from workers.learn.train import train_classifier as fit
 
@@ -62,17 +62,7 @@ def train_classifier(
         X_val, y_val = X[trained.validation_indices], y[trained.validation_indices]
         for kind, model_bytes in (("float32", exported.float32), ("int8", exported.int8)):
             results[kind] = metrics(y_val, classify_tflite(model_bytes, X_val), class_names)
-    info = inspect_tflite(exported.int8)
-    return TrainingOutcome(
-        float32=exported.float32,
-        int8=exported.int8,
-        keras=exported.keras,
-        metrics=results,
-        history={k: [float(v) for v in values] for k, values in trained.history.items()},
-        input_quantization=list(info.input_quantization),
-        output_quantization=list(info.output_quantization),
-        train_seconds=float(trained.train_seconds),
-    )
+    return _outcome(exported, trained, results)
 
 
 def classify_windows(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
@@ -301,6 +291,23 @@ def _regression_summary(actual: np.ndarray, predicted: np.ndarray) -> dict[str, 
     return {"mae": m["mae"], "mse": m["mse"], "rmse": float(np.sqrt(m["mse"])), "r2": m["r2"]}
 
 
+def _outcome(exported: Any, trained: Any, results: dict[str, Any]) -> TrainingOutcome:
+    """The artefacts, history and quantization of a trained and exported model, with its metrics."""
+    from workers.learn.export import inspect_tflite
+
+    info = inspect_tflite(exported.int8)
+    return TrainingOutcome(
+        float32=exported.float32,
+        int8=exported.int8,
+        keras=exported.keras,
+        metrics=results,
+        history={k: [float(v) for v in values] for k, values in trained.history.items()},
+        input_quantization=list(info.input_quantization),
+        output_quantization=list(info.output_quantization),
+        train_seconds=float(trained.train_seconds),
+    )
+
+
 def train_regression(
     X: np.ndarray,
     targets: np.ndarray,
@@ -316,7 +323,7 @@ def train_regression(
     The metrics hold MAE, RMSE and R² per model kind, and the validation windows' actual values with
     each kind's predictions (the results page plots them against each other).
     """
-    from workers.learn.export import export_tflite, inspect_tflite
+    from workers.learn.export import export_tflite
     from workers.learn.train import TrainSettings
     from workers.learn.train import train_regression as fit
 
@@ -344,17 +351,7 @@ def train_regression(
                 **_regression_summary(y_val, predicted),
                 "predicted": [round(float(v), 6) for v in predicted],
             }
-    info = inspect_tflite(exported.int8)
-    return TrainingOutcome(
-        float32=exported.float32,
-        int8=exported.int8,
-        keras=exported.keras,
-        metrics=results,
-        history={k: [float(v) for v in values] for k, values in trained.history.items()},
-        input_quantization=list(info.input_quantization),
-        output_quantization=list(info.output_quantization),
-        train_seconds=float(trained.train_seconds),
-    )
+    return _outcome(exported, trained, results)
 
 
 def summarize_values(predicted: np.ndarray) -> dict[str, Any]:

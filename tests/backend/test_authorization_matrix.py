@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
-import wave
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -33,7 +31,14 @@ from backend.jobs.models import Job, JobStatus
 from backend.projects import service as projects
 from backend.projects.models import ApiKey, Project
 from backend.projects.permissions import Action, Role
-from tests.support.factories import PASSWORD, add_member, make_api_key, make_project, make_user
+from tests.support.factories import (
+    PASSWORD,
+    add_member,
+    make_api_key,
+    make_project,
+    make_user,
+    write_tone_wav,
+)
 from tests.support.fixtures import ApiClient, _truncate_all
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -133,12 +138,7 @@ def _seed(session: Session, tmp: Path) -> tuple[int, dict[str, int | str], dict[
     ctx = projects.get_context(session, Principal(user=owner), project.id, Action.write)
 
     # An audio sample, so the audio player route has something to play; every sample route accepts it.
-    clip = tmp / "tone.wav"
-    with wave.open(str(clip), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"".join(struct.pack("<h", (i * 997) % 20000 - 10000) for i in range(4000)))
+    clip = write_tone_wav(tmp / "tone.wav")
     sample = data.ingest_file(session, ctx, clip, "tone.wav", label="tone", category="training")[0]
     impulse = impulses.save(
         session,

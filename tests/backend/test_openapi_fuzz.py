@@ -6,9 +6,7 @@ schema declares. Bounded: a few examples per operation and a time budget for the
 
 from __future__ import annotations
 
-import struct
 import time
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,7 @@ from backend.core.principal import Principal
 from backend.data import service as data
 from backend.projects import service as projects
 from backend.projects.permissions import Action
-from tests.support.factories import make_api_key, make_project, make_user
+from tests.support.factories import make_api_key, make_project, make_user, write_tone_wav
 from tests.support.fixtures import _truncate_all
 
 pytestmark = pytest.mark.slow
@@ -87,12 +85,7 @@ def _seed(session: Session, tmp: Path) -> tuple[int, str]:
     project = make_project(session, owner)
     key = make_api_key(session, project)
     ctx = projects.get_context(session, Principal(user=owner), project.id, Action.write)
-    clip = tmp / "tone.wav"
-    with wave.open(str(clip), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"".join(struct.pack("<h", (i * 997) % 20000 - 10000) for i in range(4000)))
+    clip = write_tone_wav(tmp / "tone.wav")
     data.ingest_file(session, ctx, clip, "tone.wav", label="tone", category="training")
     return project.id, key
 

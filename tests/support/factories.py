@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import struct
+import wave
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -38,3 +41,13 @@ def make_api_key(session: Session, project: Project, role: Role = Role.member) -
     ctx = projects.ProjectContext(project=project, role=Role.owner, principal=Principal())
     _, raw = projects.create_api_key(session, ctx, "test key", role)
     return raw
+
+
+def write_tone_wav(path: Path) -> Path:
+    """A half-second 8 kHz 16-bit mono sawtooth tone: a small audio file every sample route accepts."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", (i * 997) % 20000 - 10000) for i in range(4000)))
+    return path
